@@ -1,0 +1,29 @@
+"""jaxkl: the Kullback–Leibler divergence in JAX.
+
+Pure, jit-, vmap- and grad-compatible functions for element-wise KL terms with scipy's
+semantics, KL between probability vectors and between logits, and their relatives.
+"""
+
+from . import checks as checks
+from .discrete import cross_entropy as cross_entropy
+from .discrete import entropy as entropy
+from .discrete import js_divergence as js_divergence
+from .discrete import kl as kl
+from .elementwise import entr as entr
+from .elementwise import kl_div as kl_div
+from .elementwise import rel_entr as rel_entr
+from .logits import kl_logits as kl_logits
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "checks",
+    "cross_entropy",
+    "entr",
+    "entropy",
+    "js_divergence",
+    "kl",
+    "kl_div",
+    "kl_logits",
+    "rel_entr",
+]

@@ -1,0 +1,67 @@
+"""``python -m jaxkl``: a short tour. ``python -m jaxkl bench``: the benchmark table."""
+
+from __future__ import annotations
+
+import sys
+
+
+def tour() -> int:
+    import jax
+    import numpy as np
+    import scipy.special
+    import scipy.stats
+
+    jax.config.update("jax_enable_x64", True)  # scipy computes in float64; so does the tour
+
+    import jaxkl
+
+    print(f"jaxkl {jaxkl.__version__} on JAX {jax.__version__}")
+    print(f"backend: {jax.default_backend()}; devices: {', '.join(str(d) for d in jax.devices())}")
+    print("(this tour enables jax_enable_x64 so that jaxkl and scipy both compute in float64)")
+
+    print("\n1. A fair die P against a loaded die Q (scipy.stats.entropy's example)")
+    P = [1 / 6] * 6
+    Q = [0.4, 0.1, 0.1, 0.1, 0.1, 0.2]
+    print(f"   P = {np.round(P, 4).tolist()}")
+    print(f"   Q = {Q}")
+    print(f"   jaxkl.entropy(P, Q) = {float(jaxkl.entropy(P, Q)):.10f}")
+    print(f"   jaxkl.kl(P, Q)      = {float(jaxkl.kl(P, Q)):.10f}")
+    print(f"   scipy.stats.entropy = {scipy.stats.entropy(P, Q):.10f}")
+
+    print("\n2. Element-wise rel_entr (scipy.special.rel_entr's example)")
+    p = [0.23, 0.78, 0.91, 0.86]
+    q = [0.12, 0.57, 0.45, 0.34]
+    mine = np.asarray(jaxkl.rel_entr(p, q))
+    ref = scipy.special.rel_entr(p, q)
+    print(f"   p = {p}\n   q = {q}")
+    print(f"   jaxkl.rel_entr(p, q) = {np.array2string(mine, precision=8)}  sum = {mine.sum():.8f}")
+    print(f"   scipy rel_entr       = {np.array2string(ref, precision=8)}  sum = {ref.sum():.8f}")
+
+    print("\n3. KL(P, P) = 0, and KL is not symmetric")
+    print(f"   KL(P || P) = {float(jaxkl.kl(P, P))}")
+    print(f"   KL(P || Q) = {float(jaxkl.kl(P, Q)):.8f}   KL(Q || P) = {float(jaxkl.kl(Q, P)):.8f}")
+    print(f"   scipy:       {scipy.stats.entropy(P, Q):.8f}                {scipy.stats.entropy(Q, P):.8f}")
+
+    print("\n4. In bits, and from logits")
+    print(f"   KL(P || Q) = {float(jaxkl.kl(P, Q, base=2)):.8f} bits")
+    print(f"   kl_logits(log P, log Q) = {float(jaxkl.kl_logits(np.log(P), np.log(Q))):.8f} nats")
+    print("\nRun `python -m jaxkl bench` for the benchmark table.")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "bench":
+        from ._bench import main as bench_main
+
+        return bench_main(argv[1:])
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if argv:
+        print(f"unknown command {argv[0]!r}; try `python -m jaxkl` or `python -m jaxkl bench`", file=sys.stderr)
+        return 2
+    return tour()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,274 @@
+"""Stable primitives shared by the rest of jaxkl.
+
+Everything here is private. The public functions document their own numerics; this
+module holds the pieces they share:
+
+* dtype handling (``as_inexact``): integers promote to the default float dtype,
+  bfloat16/float16 compute in float32, complex input is a ``TypeError``;
+* exact scaling of tiny numbers (``scale_tiny`` / ``unscale``). XLA's CPU backend runs
+  with flush-to-zero and denormals-are-zero, so any arithmetic on a subnormal input
+  sees 0 and a subnormal result comes back as 0. The element-wise functions promise
+  scipy's values for subnormals too, so they move tiny numbers up by ``2**64`` through
+  their bit patterns (integer operations, which the flush does not touch), compute in
+  the normal range, and build a subnormal result back from its bits;
+* ``log_ratio``: log(x / y) for positive x, y, accurate to a few ulp over the whole
+  floating-point range and to full *relative* precision when x ≈ y;
+* ``rel_entr_fast``: the per-entry term p·log(p/q) for the reductions (``kl``,
+  ``cross_entropy``, ``js_divergence``): one reciprocal and one log per entry, with
+  log1p accuracy near p = q.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.typing import ArrayLike
+
+_SHIFT = 64  # tiny numbers are scaled by 2**_SHIFT
+_LN2 = math.log(2.0)
+
+
+class _FloatInfo(NamedTuple):
+    int_dtype: type
+    min_normal_bits: int  # bit pattern of the smallest positive normal number
+    abs_mask: int  # clears the sign bit
+    min_sub_exp: int  # the smallest subnormal is 2**min_sub_exp
+    tiny: float  # smallest positive normal
+    small: float  # values below this are scaled (2**-60)
+
+
+_INFO = {
+    np.dtype(np.float32): _FloatInfo(np.int32, 0x00800000, 0x7FFFFFFF, -149, float(np.finfo(np.float32).tiny), 2.0**-60),
+    np.dtype(np.float64): _FloatInfo(
+        np.int64, 0x0010000000000000, 0x7FFFFFFFFFFFFFFF, -1074, float(np.finfo(np.float64).tiny), 2.0**-60
+    ),
+}
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+def compute_dtype(*dtypes) -> np.dtype:
+    """The floating dtype jaxkl computes in for inputs of these dtypes.
+
+    Integers and booleans promote to JAX's default float (float32, or float64 with x64
+    enabled), as ``jnp.log`` would; bfloat16 and float16 compute in float32; complex
+    dtypes are rejected by :func:`as_inexact`.
+    """
+    dt = jnp.result_type(*dtypes)
+    if not jnp.issubdtype(dt, jnp.inexact):
+        dt = jnp.result_type(float)
+    if dt in (jnp.bfloat16, jnp.float16):
+        dt = jnp.dtype(jnp.float32)
+    return np.dtype(dt)
+
+
+def as_inexact(fn: str, **arrays: ArrayLike | None) -> list[jax.Array | None]:
+    """Convert named inputs to arrays of one compute dtype (see :func:`compute_dtype`).
+
+    Raises a ``TypeError`` that names the argument for complex or non-numeric input.
+    ``None`` entries pass through.
+    """
+    out: dict[str, jax.Array | None] = {}
+    for name, a in arrays.items():
+        if a is None:
+            out[name] = None
+            continue
+        try:
+            arr = jnp.asarray(a)
+        except TypeError as e:
+            raise TypeError(f"{fn}: `{name}` must be a real numeric array, got {type(a).__name__}") from e
+        if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+            raise TypeError(f"{fn}: `{name}` must be real; got complex dtype {arr.dtype}")
+        if not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == jnp.bool_):
+            raise TypeError(f"{fn}: `{name}` must be a real numeric array; got dtype {arr.dtype}")
+        out[name] = arr
+    dt = compute_dtype(*(a.dtype for a in out.values() if a is not None))
+    return [None if a is None else a.astype(dt) for a in out.values()]
+
+
+# ------------------------------------------------------ exact handling of tiny numbers
+
+
+def _info(x: jax.Array) -> _FloatInfo:
+    return _INFO[np.dtype(x.dtype)]
+
+
+def _bits(x: jax.Array, info: _FloatInfo) -> jax.Array:
+    # The barrier keeps the compiler from folding integer tests on the bit pattern back
+    # into floating-point comparisons, which would see subnormals as zero again.
+    return lax.optimization_barrier(lax.bitcast_convert_type(x, info.int_dtype))
+
+
+class Kind(NamedTuple):
+    """Masks describing each element, read off the bit pattern (see :func:`classify`)."""
+
+    nan: jax.Array
+    positive: jax.Array  # > 0, subnormals and +inf included
+    zero: jax.Array  # +0 or -0
+    finite: jax.Array
+    inf: jax.Array  # +inf or -inf
+
+
+def classify(x: jax.Array) -> Kind:
+    """Classify each element by its bit pattern, so subnormals count as nonzero.
+
+    Comparisons such as ``x > 0`` see a subnormal as 0 on backends that flush
+    denormals, and so would any floating-point test the compiler is allowed to merge
+    with these integer ones; hence every test here is on the bits, and the masks leave
+    through an optimization barrier.
+    """
+    info = _info(x)
+    bits = _bits(x, info)
+    mag = bits & info.abs_mask
+    exp_all = info.abs_mask ^ (info.min_normal_bits - 1)  # bits of +inf
+    nan = mag > exp_all
+    finite = mag < exp_all
+    kind = Kind(nan=nan, positive=(bits > 0) & ~nan, zero=mag == 0, finite=finite, inf=mag == exp_all)
+    return Kind(*lax.optimization_barrier(tuple(kind)))
+
+
+def scale_tiny(x: jax.Array, shift: jax.Array) -> jax.Array:
+    """``x * 2**64`` where ``shift`` is true (exact, subnormal x included), else ``x``."""
+    info = _info(x)
+    bits = _bits(x, info)
+    mag = bits & info.abs_mask
+    is_sub = (mag > 0) & (mag < info.min_normal_bits)
+    # A subnormal's magnitude bits are its integer mantissa m, and x = m * 2**min_sub_exp.
+    sub = mag.astype(x.dtype) * (2.0 ** (_SHIFT + info.min_sub_exp))
+    sub = jnp.where(bits < 0, -sub, sub)
+    scaled = jnp.where(is_sub, sub, x * (2.0**_SHIFT))
+    return jnp.where(shift, scaled, x)
+
+
+def unscale(v: jax.Array, shift: jax.Array) -> jax.Array:
+    """``v * 2**-64`` where ``shift`` is true, rounding a subnormal result correctly.
+
+    The result is assembled from its bit pattern when it is subnormal, so it survives a
+    backend that flushes denormal results to zero.
+    """
+    info = _info(v)
+    plain = v * (2.0**-_SHIFT)
+    av = jnp.abs(v)
+    # Subnormal result: |v| * 2**-64 = m * 2**min_sub_exp with the integer m < 2**mantissa.
+    m = jnp.round(jnp.where(av < info.tiny * 2.0**_SHIFT, av, 0.0) * (2.0 ** (-_SHIFT - info.min_sub_exp)))
+    sign = jnp.where(v < 0, jnp.asarray(jnp.iinfo(info.int_dtype).min, info.int_dtype), 0)
+    sub = lax.bitcast_convert_type(m.astype(info.int_dtype) | sign, v.dtype)
+    is_sub = (av < info.tiny * 2.0**_SHIFT) & (av > 0)
+    return jnp.where(shift, jnp.where(is_sub, sub, plain), v)
+
+
+def log1p(d: jax.Array) -> jax.Array:
+    """log(1 + d) to about 1 ulp in float32 and float64.
+
+    XLA's float64 ``log1p`` on CPU is off by up to ~120 ulp, so float64 uses
+    log(u)·d/(u − 1) with u = 1 + d (Goldberg, "What every computer scientist should
+    know about floating-point arithmetic", 1991); the barrier stops the compiler from
+    simplifying (1 + d) − 1 to d, which would undo the correction.
+    """
+    if d.dtype != np.float64:
+        return jnp.log1p(d)
+    u = lax.optimization_barrier(1.0 + d)
+    return jnp.where(u == 1.0, d, jnp.log(u) * (d / jnp.where(u == 1.0, 1.0, u - 1.0)))
+
+
+def log_ratio(x: jax.Array, y: jax.Array):
+    """log(x / y) for finite positive x, y (subnormals included).
+
+    Returns ``(lr, xs, ys, sx, common)``: the log-ratio, the scaled values ``xs``/``ys``
+    (x·2**64 where ``sx``/the y-shift is set), the x-shift mask and whether both share
+    the same scale (then ``xs / ys`` equals ``x / y``). Accuracy: a few ulp relative to
+    |log(x/y)|; for x/y in [1/2, 2] it is computed as ``log1p((x − y)/y)`` with the
+    subtraction exact (Sterbenz), so it keeps full relative precision as x → y.
+    Values outside the stated domain give garbage that callers discard with ``where``.
+    """
+    info = _info(x)
+    x_small = x < info.small  # true for subnormals too (they compare as 0)
+    y_small = y < info.small
+    both_small = jnp.maximum(x, y) < 2.0**-30
+    common = (x_small | y_small) & both_small
+    sx = common | (x_small & ~both_small)
+    sy = common | (y_small & ~both_small)
+    xs = scale_tiny(x, sx)
+    ys = scale_tiny(y, sy)
+    # Same scale (common, or neither scaled): ratio and difference are meaningful.
+    same = sx == sy
+    r = xs / ys
+    near = same & (r >= 0.5) & (r <= 2.0)
+    d = (xs - ys) / ys
+    lr_near = log1p(jnp.where(near, d, 0.0))
+    r_ok = same & (r >= info.tiny) & (r <= np.finfo(x.dtype).max)
+    lr_ratio = jnp.log(jnp.where(r_ok, r, 1.0))
+    shift_diff = (sy.astype(x.dtype) - sx.astype(x.dtype)) * (_SHIFT * _LN2)
+    lr_split = jnp.log(jnp.where(near | r_ok, 1.0, xs)) - jnp.log(jnp.where(near | r_ok, 1.0, ys)) + shift_diff
+    lr = jnp.where(near, lr_near, jnp.where(r_ok, lr_ratio, lr_split))
+    return lr, xs, ys, sx, sy, near, d
+
+
+def xlog1py_minus(d: jax.Array) -> jax.Array:
+    """h(d) = (1 + d)·log1p(d) − d ≥ 0 for d > −1, without cancellation near d = 0.
+
+    For |d| < 0.01 uses s = d/(2 + d) and
+    h = 2s²/(1 − s) · [1 + (s + s²)/3 + (s³ + s⁴)/5 + (s⁵ + s⁶)/7 + (s⁷ + s⁸)/9],
+    which follows from log1p(d) = 2·atanh(s); the truncation error is below 1e-19
+    relative. Elsewhere the direct form loses at most a factor 2/|d| ≤ 200 ulp.
+    """
+    small = jnp.abs(d) < 0.01
+    ds = jnp.where(small, d, 0.0)
+    s = ds / (2.0 + ds)
+    s2 = s * s
+    series = 1.0 + (s + s2) / 3.0 + s2 * (s + s2) / 5.0 + s2 * s2 * (s + s2) / 7.0 + s2 * s2 * s2 * (s + s2) / 9.0
+    h_small = 2.0 * s2 / (1.0 - s) * series
+    dl = jnp.where(small, 0.5, d)
+    h_big = (1.0 + dl) * log1p(dl) - dl
+    return jnp.where(small, h_small, h_big)
+
+
+# ------------------------------------------------------------ the reductions' term
+#
+# XLA's CPU backend hands reductions to YNNPACK, which fuses the element-wise producer
+# only when it is made of arithmetic it supports: a comparison or a select anywhere in
+# it splits the fusion and materializes a [tokens, vocab] temporary (4-5x slower). The
+# per-entry terms below are therefore written with arithmetic, ``sign`` and ``max``
+# only, and every operation counts.
+
+
+def _rel_entr_fast_parts(p, q):
+    one_minus_eps = 1.0 - float(np.finfo(p.dtype).eps) / 2.0
+    # p = 0 makes the denominator q + 1 > 0, so (0, 0) gives a finite d and a 0 term.
+    d = jnp.maximum((p - q) / (q + (1.0 - jnp.sign(p))), -one_minus_eps)
+    log_r = jnp.log1p(d)
+    return p * log_r, log_r
+
+
+@jax.custom_jvp
+def rel_entr_fast(p: jax.Array, q: jax.Array) -> jax.Array:
+    """p·log(p/q) for the reductions over valid probability vectors.
+
+    p = 0 gives 0 (also where q = 0), p > 0 with q = 0 gives +inf, NaN gives NaN.
+    Negative entries are invalid input and give an unspecified value (the public
+    functions offer ``validate=True``); subnormal entries count as 0 on backends that
+    flush them. The log is log1p(d) with d = (p − q)/q, the subtraction exact when
+    p/q ∈ [1/2, 2], so near p = q each term keeps full relative precision. For
+    p/q < 1/2 the rounding of p − q costs at most eps·q in the term (d is clamped at
+    −1 + eps/2 so p ≪ q cannot give log(0)); summed over the event, the absolute
+    error is at most about eps·Σq, the size of the error of the plain
+    ``p * (log p − log q)`` but without its cancellation near p = q.
+    """
+    return _rel_entr_fast_parts(p, q)[0]
+
+
+@rel_entr_fast.defjvp
+def _rel_entr_fast_jvp(primals, tangents):
+    p, q = primals
+    dp, dq = tangents
+    val, log_r = _rel_entr_fast_parts(p, q)
+    live = jnp.sign(p)
+    gp = live * (log_r + 1.0)  # 0 at p = 0 by convention
+    gq = -p / (q + (1.0 - live))  # −p/q, and 0 at p = 0
+    return val, gp * dp + gq * dq

@@ -1,0 +1,80 @@
+"""Input checks: static shape assertions (always on) and opt-in value validation.
+
+Static checks run at trace time with chex and cost nothing at run time: a mismatch of
+event sizes between two distributions is a ``ValueError`` that names both shapes, never
+a silent broadcast.
+
+Value checks (``validate=True`` on the public functions) verify properties that depend
+on the numbers: probabilities in [0, 1] that sum to one along the event axis within a
+dtype tolerance. They work eagerly and under ``jax.jit``/``jax.vmap`` through a host
+callback. Cost: one extra fused pass over each checked input (a min, max and sum per
+row) plus one device-to-host transfer of a boolean and a synchronisation point per
+call. Eagerly the failure is a ``ValueError``; under ``jax.jit`` it surfaces as
+``jax.errors.JaxRuntimeError`` whose message contains the same text.
+"""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["assert_same_event_size", "normalize_axis", "probability_tolerance", "validate_probabilities"]
+
+
+def normalize_axis(fn: str, axis: int, ndim: int, name: str = "axis") -> int:
+    """Return ``axis`` as a non-negative int, or raise ``ValueError`` naming it."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{fn}: `{name}` must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{fn}: `{name}`={axis} is out of range for an input of rank {ndim}")
+    return int(axis) % ndim
+
+
+def assert_same_event_size(fn: str, a: jax.Array, b: jax.Array, axis: int, names=("p", "q")) -> None:
+    """Trace-time check that ``a`` and ``b`` have the same size along ``axis``."""
+    for x, name in zip((a, b), names):
+        if x.ndim == 0:
+            raise ValueError(f"{fn}: `{name}` must have at least one (event) axis; got shape {x.shape}")
+    ka = a.shape[normalize_axis(fn, axis, a.ndim)]
+    kb = b.shape[normalize_axis(fn, axis, b.ndim)]
+    chex.assert_equal(
+        ka,
+        kb,
+        custom_message=(
+            f"{fn}: event sizes differ along axis {axis}: `{names[0]}` has shape {a.shape}, "
+            f"`{names[1]}` has shape {b.shape}"
+        ),
+        exception_type=ValueError,
+    )
+
+
+def probability_tolerance(dtype, size: int) -> float:
+    """Tolerance on |sum − 1| for a probability vector of ``size`` entries in ``dtype``."""
+    return 16.0 * float(jnp.finfo(dtype).eps) * float(np.sqrt(max(size, 1)))
+
+
+def _raise_if(bad, message):
+    if np.any(np.asarray(bad)):
+        raise ValueError(message)
+
+
+def validate_probabilities(fn: str, p: jax.Array, axis: int, name: str, where: jax.Array | None = None) -> None:
+    """Opt-in check that ``p`` holds probability vectors along ``axis``.
+
+    Entries outside ``where`` are ignored. Raises ``ValueError`` (eagerly) or
+    ``jax.errors.JaxRuntimeError`` (under jit) naming ``name``. NaN entries fail.
+    """
+    k = p.shape[axis]
+    tol = probability_tolerance(p.dtype, k)
+    live = jnp.ones(p.shape, bool) if where is None else jnp.broadcast_to(where, p.shape)
+    in_range = jnp.all(jnp.where(live, (p >= 0) & (p <= 1), True))
+    total = jnp.sum(jnp.where(live, p, 0), axis=axis)
+    sums_ok = jnp.all(jnp.abs(total - 1) <= tol)
+    bad = ~(in_range & sums_ok)
+    message = (
+        f"{fn}: `{name}` is not a probability vector along axis {axis}: entries must lie in [0, 1] and "
+        f"sum to 1 within {tol:.1e} (dtype {p.dtype})"
+    )
+    jax.debug.callback(_raise_if, bad, message)
