@@ -263,8 +263,9 @@ def entropy(
         D(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i}
 
     after normalizing ``pk`` (and ``qk``) to sum to 1 along ``axis``, exactly as scipy
-    does: ``pk`` and ``qk`` are broadcast against each other first, ``axis=None``
-    reduces over all elements, and the same ``ValueError`` s are raised (incompatible
+    does: ``pk`` and ``qk`` are broadcast against each other first (with ``axis=None``
+    each is raveled first and the flat arrays broadcast), ``axis=None`` reduces over
+    all elements, and the same ``ValueError`` s are raised (incompatible
     shapes: "Array shapes are incompatible for broadcasting."; non-positive base:
     "`base` must be a positive number or `None`."). The element-wise terms are
     :func:`jaxkl.entr` and :func:`jaxkl.rel_entr`, so zeros, infinities and NaNs behave
@@ -288,7 +289,7 @@ def entropy(
     Example:
       >>> import jaxkl
       >>> jaxkl.entropy([1/6] * 6, [0.4, 0.1, 0.1, 0.1, 0.1, 0.2])
-      Array(0.16425204, dtype=float32)
+      Array(0.164252, dtype=float32)
     """
     fn = "jaxkl.entropy"
     if base is not None:
@@ -299,16 +300,20 @@ def entropy(
         if b is not None and not b > 0:
             raise ValueError("`base` must be a positive number or `None`.")
     pk, qk = as_inexact(fn, pk=pk, qk=qk)
+    out_ndim = max(pk.ndim, 0 if qk is None else qk.ndim)
+    if axis is None:  # as scipy: each input is raveled first, then they broadcast
+        pk = pk.ravel()
+        qk = None if qk is None else qk.ravel()
     if qk is not None:
         try:
             shape = np.broadcast_shapes(pk.shape, qk.shape)
         except ValueError:
             raise ValueError("Array shapes are incompatible for broadcasting.") from None
         pk, qk = jnp.broadcast_to(pk, shape), jnp.broadcast_to(qk, shape)
-    if axis is not None:
-        if pk.ndim == 0:
-            raise ValueError(f"{fn}: `pk` must have at least one axis for axis={axis}")
-        axis = normalize_axis(fn, axis, pk.ndim)
+    raveled = axis is None
+    if pk.ndim == 0:
+        raise ValueError(f"{fn}: `pk` must have at least one axis for axis={axis}")
+    axis = 0 if raveled else normalize_axis(fn, axis, pk.ndim)
     pk = pk / jnp.sum(pk, axis=axis, keepdims=True)
     if qk is None:
         vec = entr(pk)
@@ -316,6 +321,8 @@ def entropy(
         qk = qk / jnp.sum(qk, axis=axis, keepdims=True)
         vec = rel_entr(pk, qk)
     s = jnp.sum(vec, axis=axis, keepdims=keepdims)
+    if raveled and keepdims:
+        s = s.reshape((1,) * out_ndim)
     if base is not None:
         s = s / jnp.log(jnp.asarray(base, s.dtype))
     return s

@@ -176,7 +176,7 @@ def kl_div(x: ArrayLike, y: ArrayLike) -> jax.Array:
     Example:
       >>> import jaxkl
       >>> jaxkl.kl_div(0.5, 0.25)
-      Array(0.09657359, dtype=float32)
+      Array(0.0965736, dtype=float32)
     """
     x, y = as_inexact("jaxkl.kl_div", x=x, y=y)
     x, y = jnp.broadcast_arrays(x, y)

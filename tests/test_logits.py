@@ -1,0 +1,118 @@
+"""kl_logits against scipy's softmax + rel_entr in float64, masks, extremes, gradients."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special as sp
+from jax.test_util import check_grads
+
+import jaxkl
+
+
+def _ref(a, b, axis=-1):
+    """float64 reference in log space (scipy's log_softmax), exact for any finite logits."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    lp, lq = sp.log_softmax(a, axis=axis), sp.log_softmax(b, axis=axis)
+    p = np.exp(lp)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(p > 0, p * (lp - lq), 0.0)
+    return terms.sum(axis)
+
+
+def _ref_grads(a, b):
+    """Closed-form gradients of KL(softmax a || softmax b), in float64 numpy."""
+    p, q = sp.softmax(a, -1), sp.softmax(b, -1)
+    kl = sp.rel_entr(p, q).sum(-1, keepdims=True)
+    return p * (np.log(p) - np.log(q) - kl), q - p
+
+
+@pytest.mark.parametrize("shape", [(7,), (4, 33), (2, 3, 50)], ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_against_scipy_softmax(shape, dtype, rng):
+    a = (3 * rng.standard_normal(shape)).astype(dtype)
+    b = (3 * rng.standard_normal(shape)).astype(dtype)
+    out = jax.jit(jaxkl.kl_logits)(a, b)
+    assert out.dtype == dtype and out.shape == shape[:-1]
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, _ref(a, b), rtol=tol, atol=tol * 1e-2)
+    ga, gb = jax.grad(lambda a, b: jnp.sum(jaxkl.kl_logits(a, b)), argnums=(0, 1))(a, b)
+    ra, rb = _ref_grads(a.astype(np.float64), b.astype(np.float64))
+    gtol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(ga, ra, rtol=gtol, atol=gtol * 1e-2)
+    np.testing.assert_allclose(gb, rb, rtol=gtol, atol=gtol * 1e-2)
+
+
+def test_check_grads_reverse_mode(rng):
+    a, b = rng.standard_normal((3, 6)), rng.standard_normal((3, 6))
+    check_grads(jaxkl.kl_logits, (a, b), order=2, modes=["rev"])
+
+
+def test_axis_base_keepdims(rng):
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    np.testing.assert_allclose(jaxkl.kl_logits(a, b, axis=0), _ref(a, b, axis=0), rtol=1e-12)
+    assert jaxkl.kl_logits(a, b, axis=0, keepdims=True).shape == (1, 4)
+    np.testing.assert_allclose(jaxkl.kl_logits(a, b, base=2), _ref(a, b) / np.log(2), rtol=1e-12)
+
+
+def test_neg_inf_logits_are_masked_entries():
+    ninf = -np.inf
+    a = np.array([[0.0, 1.0, ninf, 2.0], [0.0, ninf, ninf, 1.0], [0.0, 1.0, 2.0, 3.0], [ninf] * 4])
+    b = np.array([[1.0, 0.0, ninf, 0.5], [0.0, 3.0, ninf, 1.0], [0.0, 1.0, ninf, 3.0], [0.0, 1.0, 2.0, 3.0]])
+    out = np.asarray(jaxkl.kl_logits(a, b))
+    keep = [0, 1, 3]
+    np.testing.assert_allclose(out[0], _ref(a[0, keep], b[0, keep]), rtol=1e-12)
+    np.testing.assert_allclose(out[1], _ref(a[1], b[1]), rtol=1e-12)  # -inf in q only where p is 0
+    assert out[2] == np.inf  # q has no mass where p has
+    assert out[3] == 0.0  # p has no support: nothing contributes
+    ga, gb = jax.grad(lambda a, b: jnp.sum(jaxkl.kl_logits(a, b)), argnums=(0, 1))(a, b)
+    assert np.all(np.isfinite(np.asarray(ga))) and np.all(np.isfinite(np.asarray(gb)))
+    assert np.all(np.asarray(ga)[0, 2] == 0) and np.all(np.asarray(gb)[0, 2] == 0)
+
+
+def test_where_removes_entries_from_both_softmaxes(rng):
+    a, b = rng.standard_normal((3, 6)), rng.standard_normal((3, 6))
+    mask = np.array([True, False, True, True, False, True])
+    np.testing.assert_allclose(jaxkl.kl_logits(a, b, where=mask), _ref(a[:, mask], b[:, mask]), rtol=1e-12)
+    ga, gb = jax.grad(lambda a, b: jnp.sum(jaxkl.kl_logits(a, b, where=mask)), argnums=(0, 1))(a, b)
+    assert np.all(np.asarray(ga)[:, ~mask] == 0) and np.all(np.asarray(gb)[:, ~mask] == 0)
+
+
+def test_extreme_logits_float32_finite():
+    a = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, 1e4 - 1]], np.float32)
+    b = np.array([[-1e4, 1e4, 0.0], [1e4, -1e4, 1e4], [1e4 - 1, 1e4, 1e4]], np.float32)
+    out = np.asarray(jaxkl.kl_logits(a, b))
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, _ref(a, b), rtol=1e-5)
+    ga, gb = jax.grad(lambda a, b: jnp.sum(jaxkl.kl_logits(a, b)), argnums=(0, 1))(a, b)
+    assert np.all(np.isfinite(np.asarray(ga))) and np.all(np.isfinite(np.asarray(gb)))
+
+
+def test_p_equals_q_value_and_gradient(rng):
+    a = rng.standard_normal((4, 9)).astype(np.float32)
+    out = jaxkl.kl_logits(a, a + 3.0)  # same distribution, shifted logits
+    np.testing.assert_allclose(out, 0.0, atol=1e-6)
+    assert np.all(np.asarray(out) >= 0)
+    ga, gb = jax.grad(lambda a, b: jnp.sum(jaxkl.kl_logits(a, b)), argnums=(0, 1))(a, a)
+    np.testing.assert_allclose(ga, 0.0, atol=1e-6)
+    np.testing.assert_allclose(gb, 0.0, atol=1e-6)
+
+
+def test_vmap_and_half_precision(rng):
+    a, b = rng.standard_normal((5, 8)).astype(np.float32), rng.standard_normal((5, 8)).astype(np.float32)
+    np.testing.assert_allclose(jax.vmap(jaxkl.kl_logits)(a, b), jaxkl.kl_logits(a, b), rtol=1e-6)
+    out = jaxkl.kl_logits(jnp.asarray(a, jnp.bfloat16), jnp.asarray(b, jnp.bfloat16))
+    assert out.dtype == jnp.float32
+    ab, bb = np.float32(jnp.asarray(a, jnp.bfloat16)), np.float32(jnp.asarray(b, jnp.bfloat16))
+    np.testing.assert_allclose(out, _ref(ab, bb), rtol=1e-5)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2, 4\)"):
+        jaxkl.kl_logits(np.zeros((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="`p_logits` must be real"):
+        jaxkl.kl_logits(np.zeros(3, complex), np.zeros(3))
+    with pytest.raises(ValueError, match="`base` must be a positive number"):
+        jaxkl.kl_logits(np.zeros(3), np.zeros(3), base=-1.0)
+    out = jaxkl.kl_logits(np.array([1, 2, 3]), np.array([3, 2, 1]))  # integer logits promote
+    np.testing.assert_allclose(out, _ref([1, 2, 3], [3, 2, 1]), rtol=1e-12)

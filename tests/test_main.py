@@ -1,0 +1,31 @@
+"""`python -m jaxkl` (the tour) and `python -m jaxkl bench` run and print what they promise."""
+
+import json
+import subprocess
+import sys
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "jaxkl", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_tour_prints_backend_and_scipy_examples():
+    r = _run()
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "backend: cpu" in out or "backend: gpu" in out or "backend: tpu" in out
+    assert out.count("0.1642520335") >= 3  # jaxkl.entropy, jaxkl.kl and scipy agree
+    assert "sum = 1.83317594" in out
+    assert "KL(P || P) = 0.0" in out
+
+
+def test_bench_json_has_the_rows_and_ratios():
+    r = _run("bench", "--tokens", "8", "--vocab", "256", "--repeats", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    titles = [row["row"] for row in data["rows"]]
+    assert any(t.startswith("kl, probabilities") for t in titles)
+    assert any(t.startswith("kl_logits") and "forward+backward" in t for t in titles)
+    for row in data["rows"]:
+        assert row["ratio_to_baseline"][row["baseline"]] == 1.0
+        assert all(v > 0 for v in row["times_ms"].values())
