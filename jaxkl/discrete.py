@@ -125,8 +125,8 @@ def kl(
 
     Example:
       >>> import jaxkl
-      >>> jaxkl.kl([0.5, 0.5], [0.9, 0.1])
-      Array(0.5108256, dtype=float32)
+      >>> float(jaxkl.kl([0.5, 0.5], [0.9, 0.1]))
+      0.510826
     """
     fn = "jaxkl.kl"
     lb = log_base(fn, base)
@@ -171,8 +171,8 @@ def cross_entropy(
 
     Example:
       >>> import jaxkl
-      >>> jaxkl.cross_entropy([0.5, 0.5], [0.5, 0.5], base=2)
-      Array(1., dtype=float32)
+      >>> float(jaxkl.cross_entropy([0.5, 0.5], [0.5, 0.5], base=2))
+      1.0
     """
     fn = "jaxkl.cross_entropy"
     lb = log_base(fn, base)
@@ -219,8 +219,8 @@ def js_divergence(
 
     Example:
       >>> import jaxkl
-      >>> jaxkl.js_divergence([1.0, 0.0], [0.0, 1.0], base=2)
-      Array(1., dtype=float32)
+      >>> float(jaxkl.js_divergence([1.0, 0.0], [0.0, 1.0], base=2))
+      1.0
 
     References:
       J. Lin, "Divergence measures based on the Shannon entropy", IEEE Trans. Inf.
@@ -288,8 +288,8 @@ def entropy(
 
     Example:
       >>> import jaxkl
-      >>> jaxkl.entropy([1/6] * 6, [0.4, 0.1, 0.1, 0.1, 0.1, 0.2])
-      Array(0.164252, dtype=float32)
+      >>> float(jaxkl.entropy([1/6] * 6, [0.4, 0.1, 0.1, 0.1, 0.1, 0.2]))
+      0.164252
     """
     fn = "jaxkl.entropy"
     if base is not None:

@@ -137,8 +137,8 @@ def kl_logits(
 
     Example:
       >>> import jaxkl
-      >>> jaxkl.kl_logits([0.0, 0.0], [2.0, 0.0])
-      Array(0.433781, dtype=float32)
+      >>> float(jaxkl.kl_logits([0.0, 0.0], [2.0, 0.0]))
+      0.433781
     """
     fn = "jaxkl.kl_logits"
     lb = log_base(fn, base)
