@@ -55,26 +55,30 @@ def probability_tolerance(dtype, size: int) -> float:
     return 16.0 * float(jnp.finfo(dtype).eps) * float(np.sqrt(max(size, 1)))
 
 
-def _raise_if(bad, message):
-    if np.any(np.asarray(bad)):
-        raise ValueError(message)
+def _raise_if(bad, messages):
+    bad = np.atleast_1d(np.asarray(bad))
+    for flag, message in zip(bad, messages):
+        if flag:
+            raise ValueError(message)
 
 
-def validate_probabilities(fn: str, p: jax.Array, axis: int, name: str, where: jax.Array | None = None) -> None:
-    """Opt-in check that ``p`` holds probability vectors along ``axis``.
+def validate_probabilities(fn: str, arrays: dict, axis: int, where: jax.Array | None = None) -> None:
+    """Opt-in check that each named array holds probability vectors along ``axis``.
 
-    Entries outside ``where`` are ignored. Raises ``ValueError`` (eagerly) or
-    ``jax.errors.JaxRuntimeError`` (under jit) naming ``name``. NaN entries fail.
+    ``arrays`` maps argument names to arrays. Entries outside ``where`` are ignored;
+    NaN entries fail. All arrays are checked with one host callback, which raises a
+    ``ValueError`` (eagerly) or ``jax.errors.JaxRuntimeError`` (under jit) naming the
+    first invalid argument.
     """
-    k = p.shape[axis]
-    tol = probability_tolerance(p.dtype, k)
-    live = jnp.ones(p.shape, bool) if where is None else jnp.broadcast_to(where, p.shape)
-    in_range = jnp.all(jnp.where(live, (p >= 0) & (p <= 1), True))
-    total = jnp.sum(jnp.where(live, p, 0), axis=axis)
-    sums_ok = jnp.all(jnp.abs(total - 1) <= tol)
-    bad = ~(in_range & sums_ok)
-    message = (
-        f"{fn}: `{name}` is not a probability vector along axis {axis}: entries must lie in [0, 1] and "
-        f"sum to 1 within {tol:.1e} (dtype {p.dtype})"
-    )
-    jax.debug.callback(_raise_if, bad, message)
+    flags, messages = [], []
+    for name, p in arrays.items():
+        tol = probability_tolerance(p.dtype, p.shape[axis])
+        live = jnp.ones(p.shape, bool) if where is None else jnp.broadcast_to(where, p.shape)
+        in_range = jnp.all(jnp.where(live, (p >= 0) & (p <= 1), True))
+        total = jnp.sum(jnp.where(live, p, 0), axis=axis)
+        flags.append(~(in_range & jnp.all(jnp.abs(total - 1) <= tol)))
+        messages.append(
+            f"{fn}: `{name}` is not a probability vector along axis {axis}: entries must lie in [0, 1] and "
+            f"sum to 1 within {tol:.1e} (dtype {p.dtype})"
+        )
+    jax.debug.callback(_raise_if, jnp.stack(flags), tuple(messages))

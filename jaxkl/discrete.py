@@ -21,17 +21,40 @@ from .elementwise import entr, rel_entr
 __all__ = ["cross_entropy", "entropy", "js_divergence", "kl"]
 
 
+def concrete_float(x) -> float | None:
+    """``float(x)`` for a concrete scalar, ``None`` for a traced one (no value check possible)."""
+    try:
+        return float(x)
+    except (TypeError, jax.errors.ConcretizationTypeError):
+        return None
+
+
 def log_base(fn: str, base) -> float | jax.Array | None:
-    """log(base) after checking that ``base`` is a positive number (or ``None``)."""
+    """log(base) after checking that ``base`` is a positive number (or ``None``).
+
+    The message contains scipy's text, "`base` must be a positive number or `None`.".
+    """
     if base is None:
         return None
-    try:
-        b = float(base)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        return jnp.log(base)  # a traced base: no value check is possible
+    b = concrete_float(base)
+    if b is None:
+        return jnp.log(base)
     if not b > 0:
-        raise ValueError(f"{fn}: `base` must be a positive number or `None`; got {base!r}")
+        raise ValueError(f"{fn}: `base` must be a positive number or `None`. Got {base!r}.")
     return math.log(b)
+
+
+def broadcast_mask(fn: str, where, shape) -> jax.Array | None:
+    """The boolean ``where`` mask broadcast to ``shape`` (``None`` passes through)."""
+    if where is None:
+        return None
+    where = jnp.asarray(where)
+    if where.dtype != jnp.bool_:
+        raise TypeError(f"{fn}: `where` must be a boolean array; got dtype {where.dtype}")
+    try:
+        return jnp.broadcast_to(where, shape)
+    except ValueError:
+        raise ValueError(f"{fn}: `where` with shape {where.shape} does not broadcast to {shape}") from None
 
 
 def broadcast_pair(fn: str, p, q, names=("p", "q")):
@@ -55,18 +78,9 @@ def prepare_pair(fn, p, q, axis, where, validate, names=("p", "q")):
     assert_same_event_size(fn, p, q, axis, names)
     p, q = broadcast_pair(fn, p, q, names)
     axis = normalize_axis(fn, axis, p.ndim)
-    mask = None
-    if where is not None:
-        where = jnp.asarray(where)
-        if where.dtype != jnp.bool_:
-            raise TypeError(f"{fn}: `where` must be a boolean array; got dtype {where.dtype}")
-        try:
-            mask = jnp.broadcast_to(where, p.shape)
-        except ValueError:
-            raise ValueError(f"{fn}: `where` with shape {where.shape} does not broadcast to {p.shape}") from None
+    mask = broadcast_mask(fn, where, p.shape)
     if validate:
-        validate_probabilities(fn, p, axis, names[0], mask)
-        validate_probabilities(fn, q, axis, names[1], mask)
+        validate_probabilities(fn, {names[0]: p, names[1]: q}, axis, mask)
     return p, q, mask, axis
 
 
@@ -96,8 +110,8 @@ def kl(
     the result is ≥ 0 up to the rounding of their sums; for any nonnegative vectors it
     is ≥ Σ(p − q).
 
-    Accuracy: each entry is computed as p·log1p((p − q)/q) when p/q is within a factor
-    1.5 of 1, so near p = q the error is a few ulp of Σ|p − q| rather than of Σp·|log p|
+    Accuracy: each entry is computed as p·log1p((p − q)/q), exact in its subtraction
+    when p/q ∈ [1/2, 2], so near p = q the error is a few ulp of Σ|p − q| rather than of Σp·|log p|
     (for KL ≈ 1e-10 in float64: ~1e-11 relative here, ~1e-6 with
     ``sum(p * (log p - log q))``). Subnormal entries are treated as the backend treats
     them (zero on XLA:CPU); :func:`jaxkl.rel_entr` is exact for them.
@@ -228,10 +242,7 @@ def js_divergence(
     """
     fn = "jaxkl.js_divergence"
     lb = log_base(fn, base)
-    try:
-        b = float(beta)
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        b = None
+    b = concrete_float(beta)
     if b is not None and not 0.0 <= b <= 1.0:
         raise ValueError(f"{fn}: `beta` must lie in [0, 1]; got {beta!r}")
     p, q, mask, axis = prepare_pair(fn, p, q, axis, where, validate)
@@ -292,13 +303,7 @@ def entropy(
       0.164252
     """
     fn = "jaxkl.entropy"
-    if base is not None:
-        try:
-            b = float(base)
-        except (TypeError, jax.errors.ConcretizationTypeError):
-            b = None
-        if b is not None and not b > 0:
-            raise ValueError("`base` must be a positive number or `None`.")
+    lb = log_base(fn, base)
     pk, qk = as_inexact(fn, pk=pk, qk=qk)
     out_ndim = max(pk.ndim, 0 if qk is None else qk.ndim)
     if axis is None:  # as scipy: each input is raveled first, then they broadcast
@@ -323,6 +328,4 @@ def entropy(
     s = jnp.sum(vec, axis=axis, keepdims=keepdims)
     if raveled and keepdims:
         s = s.reshape((1,) * out_ndim)
-    if base is not None:
-        s = s / jnp.log(jnp.asarray(base, s.dtype))
-    return s
+    return _finish(s, lb)

@@ -20,7 +20,7 @@ from jax.typing import ArrayLike
 
 from ._math import as_inexact
 from .checks import assert_same_event_size, normalize_axis
-from .discrete import broadcast_pair, log_base
+from .discrete import broadcast_mask, broadcast_pair, log_base
 
 __all__ = ["kl_logits"]
 
@@ -146,14 +146,8 @@ def kl_logits(
     assert_same_event_size(fn, a, b, axis, ("p_logits", "q_logits"))
     a, b = broadcast_pair(fn, a, b, ("p_logits", "q_logits"))
     axis = normalize_axis(fn, axis, a.ndim)
-    if where is not None:
-        mask = jnp.asarray(where)
-        if mask.dtype != jnp.bool_:
-            raise TypeError(f"{fn}: `where` must be a boolean array; got dtype {mask.dtype}")
-        try:
-            mask = jnp.broadcast_to(mask, a.shape)
-        except ValueError:
-            raise ValueError(f"{fn}: `where` with shape {mask.shape} does not broadcast to {a.shape}") from None
+    mask = broadcast_mask(fn, where, a.shape)
+    if mask is not None:
         a = jnp.where(mask, a, -jnp.inf)
         b = jnp.where(mask, b, -jnp.inf)
     out = _kl_logits(a, b, axis)
