@@ -20,7 +20,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["assert_same_event_size", "normalize_axis", "probability_tolerance", "validate_probabilities"]
+__all__ = [
+    "assert_same_event_size",
+    "normalize_axis",
+    "probability_tolerance",
+    "validate_params",
+    "validate_probabilities",
+]
 
 
 def normalize_axis(fn: str, axis: int, ndim: int, name: str = "axis") -> int:
@@ -82,3 +88,46 @@ def validate_probabilities(fn: str, arrays: dict, axis: int, where: jax.Array | 
             f"sum to 1 within {tol:.1e} (dtype {p.dtype})"
         )
     jax.debug.callback(_raise_if, jnp.stack(flags), tuple(messages))
+
+
+# Constraint name -> (element-wise predicate, description). "simplex" is checked along the last axis.
+_CONSTRAINTS = {
+    "real": (lambda v: jnp.isfinite(v), "finite"),
+    "positive": (lambda v: (v > 0) & jnp.isfinite(v), "positive and finite"),
+    "nonnegative": (lambda v: (v >= 0) & jnp.isfinite(v), "non-negative and finite"),
+    "unit_interval": (lambda v: (v >= 0) & (v <= 1), "in [0, 1]"),
+    "open_unit_interval": (lambda v: (v > 0) & (v < 1), "in (0, 1)"),
+    "half_open_unit_interval": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
+    "nonnegative_integer": (lambda v: (v >= 0) & (v == jnp.floor(v)) & jnp.isfinite(v), "a non-negative integer"),
+    "positive_integer": (lambda v: (v >= 1) & (v == jnp.floor(v)) & jnp.isfinite(v), "a positive integer"),
+    "real_or_inf": (lambda v: ~jnp.isnan(v), "a real number or ±inf (not NaN)"),
+    "logits": (lambda v: ~jnp.isnan(v) & (v < jnp.inf), "a logit: real or -inf"),
+}
+
+
+def validate_params(cls_name: str, params: dict) -> None:
+    """Opt-in check of distribution parameters (``validate_args=True``).
+
+    ``params`` maps a parameter name to ``(array, constraint)`` with ``constraint`` one of
+    ``real``, ``positive``, ``nonnegative``, ``unit_interval``, ``open_unit_interval``,
+    ``half_open_unit_interval``, ``nonnegative_integer``, ``positive_integer``,
+    ``real_or_inf``, ``logits`` or ``simplex`` (entries in [0, 1] summing to 1 along the last
+    axis). Every parameter is reduced to one flag on the device and all flags travel to the
+    host in one callback (cost: one pass over the parameters and one host round trip per
+    construction); eagerly the failure is a ``ValueError`` naming the parameter and the
+    constraint, under jit a ``jax.errors.JaxRuntimeError`` with the same text.
+    """
+    flags, messages = [], []
+    for name, (v, constraint) in params.items():
+        v = jnp.asarray(v)
+        if constraint == "simplex":
+            tol = probability_tolerance(jnp.promote_types(v.dtype, jnp.float32), v.shape[-1] if v.ndim else 1)
+            ok = jnp.all((v >= 0) & (v <= 1)) & jnp.all(jnp.abs(jnp.sum(v, axis=-1) - 1) <= tol)
+            text = "a probability vector along its last axis (entries in [0, 1] summing to 1)"
+        else:
+            pred, text = _CONSTRAINTS[constraint]
+            ok = jnp.all(pred(v))
+        flags.append(~ok)
+        messages.append(f"{cls_name}: `{name}` must be {text}")
+    if flags:
+        jax.debug.callback(_raise_if, jnp.stack(flags), tuple(messages))

@@ -1,0 +1,178 @@
+"""The distribution base class: immutable pytrees with broadcasting parameters.
+
+Every family subclasses :class:`Distribution` and lists its array parameters in
+``_params`` (and its static, non-array attributes in ``_static``). Subclasses are
+registered as pytrees automatically: flattening yields the parameters as leaves, and
+unflattening rebuilds the object without calling ``__init__``, so ``jax.tree.map``,
+``jax.vmap`` and ``jax.jit`` may put anything (tracers, ``None``, axis specs) in the leaves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from .. import checks
+from .._math import compute_dtype
+
+__all__ = ["Distribution", "promote_params", "real_dtype"]
+
+
+def real_dtype(*arrays) -> np.dtype:
+    """The floating dtype parameters are stored in: float inputs keep their dtype (bf16
+    included), integers and bools become JAX's default float."""
+    dts = [jnp.asarray(a).dtype for a in arrays if a is not None]
+    dt = jnp.result_type(*dts) if dts else jnp.result_type(float)
+    if not jnp.issubdtype(dt, jnp.inexact):
+        dt = jnp.result_type(float)
+    if jnp.issubdtype(dt, jnp.complexfloating):
+        raise TypeError(f"complex parameters are not supported, got dtype {dt}")
+    return np.dtype(dt)
+
+
+def promote_params(cls_name: str, **params: ArrayLike | None) -> list[jax.Array | None]:
+    """Convert named parameters to arrays of one floating dtype (``None`` passes through).
+
+    Shapes are not broadcast (the batch shape is their broadcast); a ``TypeError`` names
+    a parameter that is not numeric.
+    """
+    for name, v in params.items():
+        if v is None:
+            continue
+        if isinstance(v, Distribution):
+            raise TypeError(f"{cls_name}: `{name}` must be an array, got a distribution {type(v).__name__}")
+        try:
+            jnp.asarray(v)
+        except TypeError as e:
+            raise TypeError(f"{cls_name}: `{name}` must be numeric, got {type(v).__name__}") from e
+    dt = real_dtype(*params.values())
+    return [None if v is None else jnp.asarray(v, dt) for v in params.values()]
+
+
+class Distribution:
+    """Base class of jaxkl's distributions.
+
+    Attributes every subclass provides: ``batch_shape``, ``event_shape``, ``log_prob(x)``,
+    ``sample(key, sample_shape=())``, ``entropy()``, ``mean``, ``variance``.
+    ``reparameterized`` says whether ``sample`` is differentiable with respect to the
+    parameters (pathwise gradients).
+    """
+
+    _params: ClassVar[tuple[str, ...]] = ()
+    _static: ClassVar[tuple[str, ...]] = ()
+    # name -> constraint, checked by ``validate_args=True`` (see checks.validate_params)
+    arg_constraints: ClassVar[dict[str, str]] = {}
+    reparameterized: ClassVar[bool] = False
+    event_ndims: ClassVar[int] = 0
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        jax.tree_util.register_pytree_with_keys(
+            cls,
+            lambda d: (
+                tuple((jax.tree_util.GetAttrKey(n), getattr(d, n)) for n in type(d)._params),
+                tuple(getattr(d, n) for n in type(d)._static),
+            ),
+            lambda aux, leaves: cls._rebuild(aux, leaves),
+            lambda d: (tuple(getattr(d, n) for n in type(d)._params), tuple(getattr(d, n) for n in type(d)._static)),
+        )
+
+    @classmethod
+    def _rebuild(cls, aux, leaves):
+        obj = object.__new__(cls)
+        for n, v in zip(cls._params, leaves):
+            object.__setattr__(obj, n, v)
+        for n, v in zip(cls._static, aux):
+            object.__setattr__(obj, n, v)
+        return obj
+
+    def _set(self, **values: Any) -> None:
+        for n, v in values.items():
+            object.__setattr__(self, n, v)
+
+    def _validate(self, validate_args: bool) -> None:
+        if validate_args:
+            checks.validate_params(
+                type(self).__name__,
+                {n: (getattr(self, n), c) for n, c in self.arg_constraints.items() if getattr(self, n) is not None},
+            )
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead of setting `{name}`")
+
+    def __repr__(self) -> str:
+        parts = []
+        for n in self._params:
+            v = getattr(self, n)
+            if v is not None:
+                scalar = np.ndim(v) == 0 and not isinstance(v, jax.core.Tracer)
+                parts.append(f"{n}={v!r}" if scalar else f"{n}=<shape {getattr(v, 'shape', '?')}>")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def _param_arrays(self) -> list:
+        return [getattr(self, n) for n in self._params if getattr(self, n) is not None]
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Broadcast shape of the parameters, less the event dims of each parameter."""
+        shapes = []
+        for n in self._params:
+            v = getattr(self, n)
+            if v is None:
+                continue
+            nd = self._param_event_ndims(n)
+            shapes.append(tuple(np.shape(v))[: np.ndim(v) - nd] if nd else tuple(np.shape(v)))
+        return tuple(jnp.broadcast_shapes(*shapes)) if shapes else ()
+
+    def _param_event_ndims(self, name: str) -> int:
+        """How many trailing dims of parameter ``name`` belong to the event (0 for scalars)."""
+        return 0
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return ()
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The floating dtype computations run in (float32 for bf16/fp16 parameters)."""
+        return compute_dtype(*[v.dtype for v in self._param_arrays])
+
+    def _p(self, *names: str) -> list[jax.Array]:
+        """The named parameters cast to the compute dtype and broadcast to the batch shape."""
+        dt = self.dtype
+        shape = self.batch_shape
+        out = []
+        for n in names:
+            v = jnp.asarray(getattr(self, n), dt)
+            nd = self._param_event_ndims(n)
+            out.append(jnp.broadcast_to(v, shape + v.shape[v.ndim - nd :] if nd else shape))
+        return out
+
+    def _sample_shape(self, sample_shape) -> tuple[int, ...]:
+        if isinstance(sample_shape, (int, np.integer)):
+            sample_shape = (int(sample_shape),)
+        return tuple(sample_shape) + self.batch_shape + self.event_shape
+
+    # -------------------------------------------------------------- interface
+    def log_prob(self, x: ArrayLike) -> jax.Array:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.log_prob")
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.sample")
+
+    def entropy(self) -> jax.Array:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.entropy")
+
+    @property
+    def mean(self) -> jax.Array:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.mean")
+
+    @property
+    def variance(self) -> jax.Array:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.variance")
