@@ -1,10 +1,16 @@
 """jaxkl: the Kullback–Leibler divergence in JAX.
 
 Pure, jit-, vmap- and grad-compatible functions for element-wise KL terms with scipy's
-semantics, KL between probability vectors and between logits, and their relatives.
+semantics, KL between probability vectors and between logits, closed-form KL between
+parameterized distributions (``jaxkl.distributions``, ``jaxkl.kl_divergence``), and their
+relatives.
 """
 
 from . import checks as checks
+from . import distributions as distributions
+from .closed_form import kl_divergence as kl_divergence
+from .closed_form import register_kl as register_kl
+from .closed_form import registered_pairs as registered_pairs
 from .discrete import cross_entropy as cross_entropy
 from .discrete import entropy as entropy
 from .discrete import js_divergence as js_divergence
@@ -19,11 +25,15 @@ __version__ = "0.1.0"
 __all__ = [
     "checks",
     "cross_entropy",
+    "distributions",
     "entr",
     "entropy",
     "js_divergence",
     "kl",
     "kl_div",
+    "kl_divergence",
     "kl_logits",
+    "register_kl",
+    "registered_pairs",
     "rel_entr",
 ]

@@ -78,19 +78,27 @@ def _atanh_series(t: jax.Array, terms: int) -> jax.Array:
     return b
 
 
+def _near_terms(x: jax.Array) -> int:
+    """Terms of the atanh series for |x| ≤ 1/4 (s = x/(2 + x), |s| ≤ 1/7)."""
+    return 10 if _is64(x) else 5
+
+
+def _log1pmx_series(x: jax.Array) -> jax.Array:
+    s = x / (2.0 + x)
+    t = s * s
+    return -2.0 * t / (1.0 - s) + 2.0 * s * t * _atanh_series(t, _near_terms(x))
+
+
 def log1pmx(x: jax.Array) -> jax.Array:
     """log(1 + x) − x ≤ 0 for x > −1, to a few ulp relative.
 
-    For x ∈ [−1/2, 1], with s = x/(2 + x) and t = s², log(1 + x) = 2·atanh(s) gives
+    For |x| ≤ 1/4, with s = x/(2 + x) and t = s², log(1 + x) = 2·atanh(s) gives
     log(1 + x) − x = −2t/(1 − s) + 2·s·t·B(t), B(t) = Σ_{j≥1} t^(j−1)/(2j + 1); outside,
-    the direct difference loses at most two bits.
+    the direct difference loses at most three bits.
     """
     x = jnp.asarray(x)
-    near = (x >= -0.5) & (x <= 1.0)
-    xs = jnp.where(near, x, 0.0)
-    s = xs / (2.0 + xs)
-    t = s * s
-    series = -2.0 * t / (1.0 - s) + 2.0 * s * t * _atanh_series(t, 18 if _is64(x) else 9)
+    near = jnp.abs(x) <= 0.25
+    series = _log1pmx_series(jnp.where(near, x, 0.0))
     xf = jnp.where(near, 1.0, x)
     return jnp.where(near, series, _log1p(xf) - xf)
 
@@ -120,15 +128,15 @@ def expm1mx(y: jax.Array) -> jax.Array:
 def kl_div1p(u: jax.Array) -> jax.Array:
     """(1 + u)·log(1 + u) − u ≥ 0 for u ≥ −1 (= ``kl_div(1 + u, 1)``; 1 at u = −1).
 
-    For u ∈ [−1/2, 1]: with s = u/(2 + u), t = s², the value is
+    For |u| ≤ 1/4: with s = u/(2 + u), t = s², the value is
     2t/(1 − s)·[1 + (s + t)·B(t)] (every term positive); outside, the direct formula.
     """
     u = jnp.asarray(u)
-    near = (u >= -0.5) & (u <= 1.0)
+    near = jnp.abs(u) <= 0.25
     us = jnp.where(near, u, 0.0)
     s = us / (2.0 + us)
     t = s * s
-    series = 2.0 * t / (1.0 - s) * (1.0 + (s + t) * _atanh_series(t, 18 if _is64(u) else 9))
+    series = 2.0 * t / (1.0 - s) * (1.0 + (s + t) * _atanh_series(t, _near_terms(u)))
     alive = u > -1.0
     uf = jnp.where(near | ~alive, 1.0, u)
     direct = (1.0 + uf) * _log1p(uf) - uf
@@ -139,12 +147,16 @@ def kl_div1p(u: jax.Array) -> jax.Array:
 
 
 def _phi(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
-    """u − log(1 + u) with u = dy/y1 = (y2 − y1)/y1; when u is far from 0 the log is taken
-    of y2 and y1 separately, so that 1 + u is not formed by rounding u (y2 ≪ y1 is allowed)."""
+    """u − log(1 + u) with u = dy/y1 = (y2 − y1)/y1 (y1, y2 > 0), one logarithm.
+
+    When y2 < y1/2 the log is −log1p(y1/y2 − 1), so that 1 + u is never formed by
+    rounding u (y2 ≪ y1 is allowed)."""
     u = dy / y1
-    near = jnp.abs(u) <= 0.5
-    lf = jnp.log(jnp.where(near, 1.0, y2)) - jnp.log(jnp.where(near, 1.0, y1))
-    return jnp.where(near, phi1p(jnp.where(near, u, 0.0)), u - lf)
+    near = jnp.abs(u) <= 0.25
+    low = y2 < 0.5 * y1
+    w = jnp.where(low, y1 / jnp.where(low, y2, 1.0) - 1.0, jnp.where(near, 0.0, u))
+    lg = _log1p(w)
+    return jnp.where(near, -_log1pmx_series(jnp.where(near, u, 0.0)), u + jnp.where(low, lg, -lg))
 
 
 def _mu(x: jax.Array, terms: int) -> jax.Array:
@@ -197,16 +209,20 @@ def _constants(x: jax.Array) -> tuple[int, int, float]:
     return (8, 8, 1e-3) if _is64(x) else (4, 4, 3e-2)
 
 
+@jax.custom_jvp
 def _lgamma_remainder(x1: jax.Array, x2: jax.Array, dx: jax.Array) -> jax.Array:
     """B_g(x1, x2), dx = x2 − x1 exact, for g(x) = lgamma(x) − x·log x + x (see the module docstring)."""
     n0, terms, small = _constants(x1)
     lo = jnp.minimum(x1, x1 + dx)
-    shift_sum = jnp.zeros_like(x1)
-    n = jnp.zeros_like(x1)
-    for i in range(n0):
+
+    def step(i, carry):
+        shift_sum, n = carry
         active = lo + i < n0
-        shift_sum = shift_sum + jnp.where(active, _phi(x1 + i, x2 + i, dx), 0.0)
-        n = n + active.astype(x1.dtype)
+        fi = i.astype(x1.dtype)
+        return shift_sum + jnp.where(active, _phi(x1 + fi, x2 + fi, dx), 0.0), n + active.astype(x1.dtype)
+
+    # A loop rather than n0 unrolled copies: the same arithmetic, a much smaller graph to compile.
+    shift_sum, n = jax.lax.fori_loop(0, n0, step, (jnp.zeros_like(x1), jnp.zeros_like(x1)))
     big1 = x1 + n
     # Difference of the x·log x Bregman terms at the shifted and the original point; exactly 0
     # without a shift (selected, so that a fused multiply-add cannot leave a rounding residue).
@@ -221,6 +237,22 @@ def _lgamma_remainder(x1: jax.Array, x2: jax.Array, dx: jax.Array) -> jax.Array:
     xlogx_diff = jnp.where(shifted, jnp.where(near, near_diff, far_diff), 0.0)
     total = shift_sum + xlogx_diff + 0.5 * _phi(big1, x2 + n, dx) + _mu_bregman(big1, dx, terms, small)
     return jnp.maximum(total, 0.0)
+
+
+@_lgamma_remainder.defjvp
+def _lgamma_remainder_jvp(primals, tangents):
+    """∂R/∂x2 = ψ(x2) − ψ(x1) − log(x2/x1), ∂R/∂x1 = (x2 − x1)(1/x1 − ψ'(x1)).
+
+    Written with the library digamma/trigamma: the same gradients as differentiating the
+    series, at a fraction of the compile time. ``dx`` is x2 − x1 by contract, so its
+    tangent is not used.
+    """
+    x1, x2, dx = primals
+    t1, t2, _ = tangents
+    value = _lgamma_remainder(x1, x2, dx)
+    g2 = jax.scipy.special.digamma(x2) - jax.scipy.special.digamma(x1) - (jnp.log(x2) - jnp.log(x1))
+    g1 = dx * (1.0 / x1 - jax.scipy.special.polygamma(1, x1))
+    return value, g1 * t1 + g2 * t2
 
 
 def lgamma_remainder(x1: jax.Array, x2: jax.Array) -> jax.Array:
@@ -255,7 +287,10 @@ def gamma_kl(a1: jax.Array, b1: jax.Array, a2: jax.Array, b2: jax.Array) -> jax.
     a1, b1, a2, b2 = jnp.broadcast_arrays(*(jnp.asarray(v) for v in (a1, b1, a2, b2)))
     da = a2 - a1
     db = b2 - b1
-    u = (da * b1 - a1 * db) / (a1 * b2)
+    # From the exact differences when both are close (so u keeps its relative accuracy as
+    # s → 1), from the ratio otherwise (where the two products would cancel).
+    close = (jnp.abs(da) <= 0.5 * a1) & (jnp.abs(db) <= 0.5 * b1)
+    u = jnp.where(close, (da * b1 - a1 * db) / (a1 * b2), (a2 * b1) / (a1 * b2) - 1.0)
     return _lgamma_remainder(a1, a2, da) + (a1 * b2 / b1) * kl_div1p(u)
 
 
@@ -273,7 +308,10 @@ def log_beta_bregman(a1: jax.Array, a2: jax.Array) -> jax.Array:
     s1 = jnp.sum(a1, axis=-1, keepdims=True)
     ds = jnp.sum(da, axis=-1, keepdims=True)
     s2 = s1 + ds
-    u = (da * s1 - a1 * ds) / (a1 * s2)
+    # From the exact differences when close (u keeps its relative accuracy as the normalized
+    # concentrations meet), from the ratios otherwise (where the two products cancel).
+    close = jnp.all(jnp.abs(da) <= 0.5 * a1, axis=-1, keepdims=True) & (jnp.abs(ds) <= 0.5 * s1)
+    u = jnp.where(close, (da * s1 - a1 * ds) / (a1 * s2), (a2 / a1) * (s1 / s2) - 1.0)
     cat = jnp.sum((a1 * s2 / s1) * kl_div1p(u), axis=-1)
     s2 = jnp.sum(a2, axis=-1)
     rem = jnp.sum(_lgamma_remainder(a1, a2, da), axis=-1) - _lgamma_remainder(s1[..., 0], s2, ds[..., 0])

@@ -12,11 +12,13 @@ values is cached, so it is safe under ``jax.jit`` and ``jax.vmap``.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 
-__all__ = ["kl_divergence", "register_kl", "registered_pairs"]
+__all__ = ["cpu_chunked", "kl_divergence", "register_kl", "registered_pairs"]
 
 _REGISTRY: dict[tuple[type, type], Callable] = {}
 
@@ -89,4 +91,63 @@ def kl_divergence(p, q) -> jax.Array:
             "estimate it with jaxkl.monte_carlo_kl(p, q, key=..., num_samples=...) or, for univariate "
             "continuous distributions, jaxkl.quadrature_kl(p, q); see jaxkl.registered_pairs() for the closed forms"
         )
-    return fn(p, q)
+    return _apply(fn, p, q)
+
+
+# On CPU, XLA fuses an element-wise graph into one loop only as long as no expensive
+# operation (a division, a logarithm) has several users; the closed forms have many, so
+# a large batch is evaluated as dozens of loops that each stream every intermediate
+# through main memory. Evaluated in cache-sized chunks the same graph runs 3-5x faster.
+_CHUNK = 16384
+
+
+def _broadcast_chunks(d, batch_shape: tuple[int, ...], size: int, chunks: int):
+    def prep(name: str, v):
+        if v is None:
+            return None
+        v = jnp.asarray(v)
+        nd = d._param_event_ndims(name)
+        event = v.shape[v.ndim - nd :] if nd else ()
+        v = jnp.broadcast_to(v, batch_shape + event).reshape((size,) + event)
+        pad = chunks * _CHUNK - size
+        if pad:
+            v = jnp.concatenate([v, jnp.broadcast_to(v[-1:], (pad,) + event)])  # repeat a valid entry
+        return v.reshape((chunks, _CHUNK) + event)
+
+    return type(d)._rebuild(
+        tuple(getattr(d, n) for n in type(d)._static), [prep(n, getattr(d, n)) for n in type(d)._params]
+    )
+
+
+def cpu_chunked(fn: Callable) -> Callable:
+    """Mark a pair formula as heavy: on CPU, large batches are evaluated in cache-sized chunks.
+
+    Worth it for formulas with many expensive operations (lgamma-type series, Bessel
+    ratios); a cheap formula is memory-bound and is better left whole.
+    """
+    fn._jaxkl_cpu_chunked = True
+    return fn
+
+
+def _apply(fn: Callable, p, q):
+    """fn(p, q), evaluated chunk by chunk on CPU for large batches (same values)."""
+    from ..distributions._base import Distribution
+
+    if not getattr(fn, "_jaxkl_cpu_chunked", False):
+        return fn(p, q)
+    if not (isinstance(p, Distribution) and isinstance(q, Distribution)) or jax.default_backend() != "cpu":
+        return fn(p, q)
+    try:
+        batch_shape = tuple(jnp.broadcast_shapes(p.batch_shape, q.batch_shape))
+    except (ValueError, TypeError):
+        return fn(p, q)
+    size = math.prod(batch_shape)
+    if size < 4 * _CHUNK:
+        return fn(p, q)
+    chunks = -(-size // _CHUNK)
+    pc = _broadcast_chunks(p, batch_shape, size, chunks)
+    qc = _broadcast_chunks(q, batch_shape, size, chunks)
+    out = jax.lax.map(lambda pq: fn(*pq), (pc, qc))
+    if out.shape[:2] != (chunks, _CHUNK):  # a pair whose result is not per batch element
+        return fn(p, q)
+    return out.reshape((chunks * _CHUNK,) + out.shape[2:])[:size].reshape(batch_shape + out.shape[2:])

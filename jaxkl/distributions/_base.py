@@ -25,8 +25,13 @@ __all__ = ["Distribution", "promote_params", "real_dtype"]
 def real_dtype(*arrays) -> np.dtype:
     """The floating dtype parameters are stored in: float inputs keep their dtype (bf16
     included), integers and bools become JAX's default float."""
-    dts = [jnp.asarray(a).dtype for a in arrays if a is not None]
-    dt = jnp.result_type(*dts) if dts else jnp.result_type(float)
+    vals = [
+        a if isinstance(a, (int, float, bool, jax.Array, np.ndarray, np.generic)) else np.asarray(a)
+        for a in arrays
+        if a is not None
+    ]
+    # Python scalars are weakly typed: Normal(x32, 1.0) stays float32 under x64.
+    dt = jnp.result_type(*vals) if vals else jnp.result_type(float)
     if not jnp.issubdtype(dt, jnp.inexact):
         dt = jnp.result_type(float)
     if jnp.issubdtype(dt, jnp.complexfloating):
@@ -153,6 +158,12 @@ class Distribution:
             nd = self._param_event_ndims(n)
             out.append(jnp.broadcast_to(v, shape + v.shape[v.ndim - nd :] if nd else shape))
         return out
+
+    def _value(self, x: ArrayLike) -> jax.Array:
+        """A point of the sample space as an array of the compute dtype of ``x`` and the
+        parameters (Python scalars are weakly typed and take the parameters' dtype)."""
+        x = jnp.asarray(x)
+        return x.astype(compute_dtype(self.dtype, x))
 
     def _sample_shape(self, sample_shape) -> tuple[int, ...]:
         if isinstance(sample_shape, (int, np.integer)):

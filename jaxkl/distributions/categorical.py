@@ -1,0 +1,181 @@
+"""Distributions over K categories: Categorical (integer values) and OneHotCategorical.
+
+Both take exactly one of ``probs`` or ``logits`` along the last axis (every leading axis
+is a batch axis) and store the one they were given; the other is a derived property.
+``probs`` are used as given (they should sum to 1; ``validate_args=True`` checks it);
+``logits`` are unnormalized log-probabilities, ``-inf`` marking an impossible category.
+The two classes are separate (neither subclasses the other), so a KL between a
+Categorical and a OneHotCategorical, whose values live in different spaces, is not
+silently dispatched to either family's formula.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from ._base import Distribution, promote_params
+from .discrete import BinaryParams, check_one_of, is_integer, safe_log, value_array, xmul
+
+__all__ = ["Categorical", "OneHotCategorical"]
+
+
+class CategoricalParams(Distribution):
+    """Shared storage and derived quantities of the two categorical families."""
+
+    _params = ("_probs", "_logits")
+    arg_constraints = {"_probs": "simplex", "_logits": "logits"}
+    _names = BinaryParams._names
+    _validate = BinaryParams._validate
+
+    def __repr__(self) -> str:
+        return Distribution.__repr__(self).replace("_probs=", "probs=").replace("_logits=", "logits=")
+
+    def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
+        name = type(self).__name__
+        check_one_of(name, probs, logits)
+        probs, logits = promote_params(name, probs=probs, logits=logits)
+        given, arg = (probs, "probs") if probs is not None else (logits, "logits")
+        if given.ndim < 1:
+            raise ValueError(f"{name}: `{arg}` must have at least one (category) axis; got shape {given.shape}")
+        self._set(_probs=probs, _logits=logits)
+        self._validate(validate_args)
+
+    def _param_event_ndims(self, name: str) -> int:
+        return 1
+
+    @property
+    def num_categories(self) -> int:
+        """K, the size of the last axis of the parameter."""
+        given = self._probs if self._probs is not None else self._logits
+        return given.shape[-1]
+
+    @property
+    def probs(self) -> jax.Array:
+        """Probabilities ``[..., K]`` (softmax of the logits when logits were given)."""
+        if self._probs is not None:
+            return self._p("_probs")[0]
+        return jax.nn.softmax(self._p("_logits")[0], axis=-1)
+
+    @property
+    def logits(self) -> jax.Array:
+        """Normalized log-probabilities ``[..., K]`` (log probs, −inf at 0, when probs were given)."""
+        return self.log_probs
+
+    @property
+    def log_probs(self) -> jax.Array:
+        """log P(k) for every category, ``[..., K]``, normalized."""
+        if self._probs is not None:
+            return safe_log(self._p("_probs")[0])
+        a = self._p("_logits")[0]
+        m = jax.lax.stop_gradient(jnp.max(a, axis=-1, keepdims=True))
+        m = jnp.where(jnp.isfinite(m), m, 0.0)
+        z = jnp.sum(jnp.exp(a - m), axis=-1, keepdims=True)
+        return (a - m) - jnp.log(z)
+
+    def entropy(self) -> jax.Array:
+        """−Σ_k p_k·log p_k (categories with p_k = 0 contribute 0)."""
+        lp = self.log_probs
+        return 0.0 - jnp.sum(xmul(jnp.exp(lp), lp), axis=-1)
+
+
+class Categorical(CategoricalParams):
+    """Categorical distribution over {0, …, K − 1}, K the size of the last parameter axis.
+
+    P(X = k) = p_k with p = ``probs`` or p = softmax(``logits``). Pass exactly one.
+
+    Args:
+        probs: probabilities ``[..., K]`` summing to 1 along the last axis.
+        logits: unnormalized log-probabilities ``[..., K]`` (``-inf`` allowed).
+        validate_args: check the parameter constraints (one host round trip).
+
+    ``batch_shape`` is the parameter shape without its last axis; ``event_shape`` is ().
+    ``log_prob`` is −inf for values that are not integers in [0, K). ``sample`` returns
+    integer indices and is not reparameterized. ``mean`` and ``variance`` are NaN (the
+    categories are unordered), as in numpyro.
+
+    Example:
+        >>> from jaxkl.distributions import Categorical
+        >>> d = Categorical(probs=[0.2, 0.3, 0.5])
+        >>> round(float(d.log_prob(2)), 4)
+        -0.6931
+        >>> round(float(d.entropy()), 4)
+        1.0297
+    """
+
+    def log_prob(self, x: ArrayLike) -> jax.Array:
+        x = value_array(self, x)
+        k = self.num_categories
+        lp = self.log_probs
+        shape = jnp.broadcast_shapes(x.shape, self.batch_shape)
+        inside = is_integer(x) & (x >= 0) & (x < k)
+        idx = jnp.broadcast_to(jnp.where(inside, x, 0.0).astype(jnp.int32), shape)
+        lp = jnp.broadcast_to(lp, shape + (k,))
+        out = jnp.take_along_axis(lp, idx[..., None], axis=-1)[..., 0]
+        return jnp.where(inside, out, -jnp.inf)
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
+        shape = self._sample_shape(sample_shape)
+        return jax.random.categorical(key, self.log_probs, axis=-1, shape=shape).astype(jnp.result_type(int))
+
+    @property
+    def mean(self) -> jax.Array:
+        return jnp.full(self.batch_shape, jnp.nan, self.dtype)
+
+    @property
+    def variance(self) -> jax.Array:
+        return jnp.full(self.batch_shape, jnp.nan, self.dtype)
+
+
+class OneHotCategorical(CategoricalParams):
+    """One-hot categorical distribution: a one-hot vector of length K with P(e_k) = p_k.
+
+    Pass exactly one of ``probs`` or ``logits`` (last axis = the K categories).
+
+    Args:
+        probs: probabilities ``[..., K]`` summing to 1 along the last axis.
+        logits: unnormalized log-probabilities ``[..., K]`` (``-inf`` allowed).
+        validate_args: check the parameter constraints (one host round trip).
+
+    ``event_shape`` is (K,). ``log_prob`` is −inf for a value that is not a one-hot vector.
+    ``sample`` returns one-hot integer vectors and is not reparameterized. ``mean`` is p,
+    ``variance`` p·(1 − p).
+
+    Example:
+        >>> from jaxkl.distributions import OneHotCategorical
+        >>> d = OneHotCategorical(probs=[0.2, 0.3, 0.5])
+        >>> round(float(d.log_prob([0, 0, 1])), 4)
+        -0.6931
+        >>> d.event_shape
+        (3,)
+    """
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (self.num_categories,)
+
+    def log_prob(self, x: ArrayLike) -> jax.Array:
+        x = value_array(self, x)
+        if x.ndim < 1 or x.shape[-1] != self.num_categories:
+            raise ValueError(
+                f"OneHotCategorical.log_prob: the value must have last axis {self.num_categories}; got shape {x.shape}"
+            )
+        lp = self.log_probs
+        valid = jnp.all((x == 0) | (x == 1), axis=-1) & (jnp.sum(x, axis=-1) == 1)
+        out = jnp.sum(jnp.where(x == 1, lp, 0.0), axis=-1)
+        return jnp.where(valid, out, -jnp.inf)
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
+        shape = self._sample_shape(sample_shape)[:-1]
+        idx = jax.random.categorical(key, self.log_probs, axis=-1, shape=shape)
+        return jax.nn.one_hot(idx, self.num_categories, dtype=jnp.result_type(int))
+
+    @property
+    def mean(self) -> jax.Array:
+        return self.probs
+
+    @property
+    def variance(self) -> jax.Array:
+        p = self.probs
+        return p * (1.0 - p)
