@@ -45,6 +45,26 @@ def tour() -> int:
     print("\n4. In bits, and from logits")
     print(f"   KL(P || Q) = {float(jaxkl.kl(P, Q, base=2)):.8f} bits")
     print(f"   kl_logits(log P, log Q) = {float(jaxkl.kl_logits(np.log(P), np.log(Q))):.8f} nats")
+
+    print("\n5. Closed forms between distributions (jaxkl.distributions, jaxkl.kl_divergence)")
+    import jax.numpy as jnp
+    from jax.scipy.special import digamma, gammaln
+
+    from .distributions import Gamma, Normal
+
+    print(f"   KL(Normal(0, 1) || Normal(1, 2)) = {float(jaxkl.kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))):.8f}")
+    print(f"   {len(jaxkl.registered_pairs())} registered pairs; jaxkl.registered_pairs() lists them")
+    a1, b1, a2, b2 = (np.float32(v) for v in (3.0e4, 2.0e4, 3.0003e4, 2.0001e4))
+    exact = float(jaxkl.kl_divergence(Gamma(np.float64(a1), np.float64(b1)), Gamma(np.float64(a2), np.float64(b2))))
+    mine = float(jaxkl.kl_divergence(Gamma(a1, b1), Gamma(a2, b2)))
+    a1j, b1j, a2j, b2j = (jnp.asarray(v) for v in (a1, b1, a2, b2))
+    textbook = float(
+        (a1j - a2j) * digamma(a1j) - gammaln(a1j) + gammaln(a2j) + a2j * jnp.log(b1j / b2j) + a1j * (b2j - b1j) / b1j
+    )
+    print("   near-identical Gamma(3e4, 2e4) vs Gamma(3.0003e4, 2.0001e4), float32 inputs:")
+    print(f"     float64 value          {exact:.6e}")
+    print(f"     jaxkl, float32         {mine:.6e}")
+    print(f"     textbook formula, f32  {textbook:.6e}")
     print("\nRun `python -m jaxkl bench` for the benchmark table.")
     return 0
 

@@ -84,9 +84,10 @@ def _near_terms(x: jax.Array) -> int:
 
 
 def _log1pmx_series(x: jax.Array) -> jax.Array:
+    # 2t/(1 − s) = t·(2 + x), since 1 − s = 2/(2 + x): one division, not two.
     s = x / (2.0 + x)
     t = s * s
-    return -2.0 * t / (1.0 - s) + 2.0 * s * t * _atanh_series(t, _near_terms(x))
+    return t * (2.0 * s * _atanh_series(t, _near_terms(x)) - (2.0 + x))
 
 
 def log1pmx(x: jax.Array) -> jax.Array:
@@ -129,14 +130,15 @@ def kl_div1p(u: jax.Array) -> jax.Array:
     """(1 + u)·log(1 + u) − u ≥ 0 for u ≥ −1 (= ``kl_div(1 + u, 1)``; 1 at u = −1).
 
     For |u| ≤ 1/4: with s = u/(2 + u), t = s², the value is
-    2t/(1 − s)·[1 + (s + t)·B(t)] (every term positive); outside, the direct formula.
+    2t/(1 − s)·[1 + (s + t)·B(t)] = t·(2 + u)·[1 + (s + t)·B(t)] (every term positive);
+    outside, the direct formula.
     """
     u = jnp.asarray(u)
     near = jnp.abs(u) <= 0.25
     us = jnp.where(near, u, 0.0)
     s = us / (2.0 + us)
     t = s * s
-    series = 2.0 * t / (1.0 - s) * (1.0 + (s + t) * _atanh_series(t, _near_terms(u)))
+    series = t * (2.0 + us) * (1.0 + (s + t) * _atanh_series(t, _near_terms(u)))
     alive = u > -1.0
     uf = jnp.where(near | ~alive, 1.0, u)
     direct = (1.0 + uf) * _log1p(uf) - uf
@@ -151,7 +153,8 @@ def _phi(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
 
     When y2 < y1/2 the log is −log1p(y1/y2 − 1), so that 1 + u is never formed by
     rounding u (y2 ≪ y1 is allowed)."""
-    u = dy / y1
+    inv1 = 1.0 / y1
+    u = dy * inv1
     near = jnp.abs(u) <= 0.25
     low = y2 < 0.5 * y1
     w = jnp.where(low, y1 / jnp.where(low, y2, 1.0) - 1.0, jnp.where(near, 0.0, u))
@@ -222,7 +225,7 @@ def _lgamma_remainder(x1: jax.Array, x2: jax.Array, dx: jax.Array) -> jax.Array:
         return shift_sum + jnp.where(active, _phi(x1 + fi, x2 + fi, dx), 0.0), n + active.astype(x1.dtype)
 
     # A loop rather than n0 unrolled copies: the same arithmetic, a much smaller graph to compile.
-    shift_sum, n = jax.lax.fori_loop(0, n0, step, (jnp.zeros_like(x1), jnp.zeros_like(x1)))
+    shift_sum, n = jax.lax.fori_loop(0, n0, step, (jnp.zeros_like(x1), jnp.zeros_like(x1)), unroll=True)
     big1 = x1 + n
     # Difference of the x·log x Bregman terms at the shifted and the original point; exactly 0
     # without a shift (selected, so that a fused multiply-add cannot leave a rounding residue).

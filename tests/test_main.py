@@ -17,6 +17,10 @@ def test_tour_prints_backend_and_scipy_examples():
     assert out.count("0.1642520335") >= 3  # jaxkl.entropy, jaxkl.kl and scipy agree
     assert "sum = 1.83317594" in out
     assert "KL(P || P) = 0.0" in out
+    assert "KL(Normal(0, 1) || Normal(1, 2)) = 0.44314718" in out  # log 2 + 2/8 - 1/2
+    f64 = out.split("float64 value")[1].split()[0]
+    f32 = out.split("jaxkl, float32")[1].split()[0]
+    assert f64 == f32, (f64, f32)  # the float32 closed form keeps all printed digits
 
 
 def test_bench_json_has_the_rows_and_ratios():
