@@ -19,7 +19,7 @@ from jax.typing import ArrayLike
 from .. import checks
 from .._math import compute_dtype
 
-__all__ = ["Distribution", "promote_params", "real_dtype"]
+__all__ = ["Distribution", "LocScale", "promote_params", "real_dtype"]
 
 
 def real_dtype(*arrays) -> np.dtype:
@@ -187,3 +187,20 @@ class Distribution:
     @property
     def variance(self) -> jax.Array:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.variance")
+
+
+class LocScale(Distribution):
+    """Base of the families parameterized by a real ``loc`` and a positive ``scale``
+    (Normal, LogNormal, Laplace, Cauchy, Gumbel, Logistic): one constructor for all.
+
+    No KL pair is registered for this class, so dispatch sees only the concrete families.
+    """
+
+    _params = ("loc", "scale")
+    arg_constraints = {"loc": "real", "scale": "positive"}
+    reparameterized = True
+
+    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
+        loc, scale = promote_params(type(self).__name__, loc=loc, scale=scale)
+        self._set(loc=loc, scale=scale)
+        self._validate(validate_args)

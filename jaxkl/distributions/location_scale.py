@@ -11,7 +11,7 @@ from jax.scipy.special import betaln, digamma, gammaln
 from jax.typing import ArrayLike
 
 from .._math import log1p
-from ._base import Distribution, promote_params
+from ._base import Distribution, LocScale, promote_params
 
 __all__ = ["Cauchy", "Gumbel", "HalfCauchy", "Laplace", "Logistic", "StudentT"]
 
@@ -27,7 +27,7 @@ def _log1p_square(t: jax.Array) -> jax.Array:
     return jnp.where(big, 2.0 * jnp.log(tb) + log1p(1.0 / (tb * tb)), log1p(ts * ts))
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """Laplace (double exponential) distribution with location ``loc`` and scale ``scale``.
 
     Density p(x) = exp(−|x − μ|/b) / (2b) on the real line.
@@ -47,15 +47,6 @@ class Laplace(Distribution):
         >>> round(float(d.variance), 4)
         8.0
     """
-
-    _params = ("loc", "scale")
-    arg_constraints = {"loc": "real", "scale": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        loc, scale = promote_params("Laplace", loc=loc, scale=scale)
-        self._set(loc=loc, scale=scale)
-        self._validate(validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -80,7 +71,7 @@ class Laplace(Distribution):
         return 2.0 * scale * scale
 
 
-class Cauchy(Distribution):
+class Cauchy(LocScale):
     """Cauchy distribution with location ``loc`` and scale ``scale``.
 
     Density p(x) = 1 / (πγ(1 + ((x − x₀)/γ)²)) on the real line. The mean and variance
@@ -101,15 +92,6 @@ class Cauchy(Distribution):
         >>> round(float(d.entropy()), 4)
         3.2242
     """
-
-    _params = ("loc", "scale")
-    arg_constraints = {"loc": "real", "scale": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        loc, scale = promote_params("Cauchy", loc=loc, scale=scale)
-        self._set(loc=loc, scale=scale)
-        self._validate(validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -188,7 +170,7 @@ class HalfCauchy(Distribution):
         return jnp.full(self.batch_shape, jnp.inf, self.dtype)
 
 
-class Gumbel(Distribution):
+class Gumbel(LocScale):
     """Gumbel (maximum) distribution with location ``loc`` and scale ``scale``.
 
     Density p(x) = exp(−z − e^(−z)) / β with z = (x − μ)/β, on the real line. Mean
@@ -209,15 +191,6 @@ class Gumbel(Distribution):
         >>> round(float(d.mean), 4)
         1.1544
     """
-
-    _params = ("loc", "scale")
-    arg_constraints = {"loc": "real", "scale": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        loc, scale = promote_params("Gumbel", loc=loc, scale=scale)
-        self._set(loc=loc, scale=scale)
-        self._validate(validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -244,7 +217,7 @@ class Gumbel(Distribution):
         return (math.pi**2 / 6.0) * scale * scale
 
 
-class Logistic(Distribution):
+class Logistic(LocScale):
     """Logistic distribution with location ``loc`` and scale ``scale``.
 
     Density p(x) = e^(−z) / (s(1 + e^(−z))²) with z = (x − μ)/s, on the real line. Mean μ,
@@ -265,15 +238,6 @@ class Logistic(Distribution):
         >>> round(float(d.entropy()), 4)
         2.6931
     """
-
-    _params = ("loc", "scale")
-    arg_constraints = {"loc": "real", "scale": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        loc, scale = promote_params("Logistic", loc=loc, scale=scale)
-        self._set(loc=loc, scale=scale)
-        self._validate(validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)

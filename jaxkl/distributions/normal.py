@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._base import Distribution, promote_params
+from ._base import Distribution, LocScale, promote_params
 
 __all__ = ["HalfNormal", "LogNormal", "Normal"]
 
@@ -19,7 +19,7 @@ def _normal_log_prob(z: jax.Array, log_scale: jax.Array) -> jax.Array:
     return -0.5 * z * z - log_scale - _HALF_LOG_2PI
 
 
-class Normal(Distribution):
+class Normal(LocScale):
     """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``.
 
     Density p(x) = exp(−(x − μ)²/(2σ²)) / (σ√(2π)) on the real line.
@@ -39,15 +39,6 @@ class Normal(Distribution):
         >>> round(float(d.entropy()), 4)
         2.1121
     """
-
-    _params = ("loc", "scale")
-    arg_constraints = {"loc": "real", "scale": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        loc, scale = promote_params("Normal", loc=loc, scale=scale)
-        self._set(loc=loc, scale=scale)
-        self._validate(validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -72,7 +63,7 @@ class Normal(Distribution):
         return scale * scale
 
 
-class LogNormal(Distribution):
+class LogNormal(LocScale):
     """Log-normal distribution: exp(X) for X ~ Normal(``loc``, ``scale``).
 
     Density p(x) = exp(−(log x − μ)²/(2σ²)) / (xσ√(2π)) for x > 0; ``log_prob`` is −inf
@@ -93,15 +84,6 @@ class LogNormal(Distribution):
         >>> round(float(d.mean), 4)
         1.1331
     """
-
-    _params = ("loc", "scale")
-    arg_constraints = {"loc": "real", "scale": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        loc, scale = promote_params("LogNormal", loc=loc, scale=scale)
-        self._set(loc=loc, scale=scale)
-        self._validate(validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
