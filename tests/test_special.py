@@ -49,6 +49,35 @@ def test_expm1mx(dtype):
     assert _rel(jax.jit(S.expm1mx)(y), _mp(lambda v: mp.expm1(v) - v, y)) < RTOL[dtype]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_phi_ratio(dtype, rng):
+    # r spread over the whole exponent range and close to 1 from both sides; v = r − 1 exactly
+    # (in float64, or in mpmath for float64 inputs), so the reference is at the same rounded r.
+    big = 30 if dtype == np.float32 else 300
+    near = 1 + rng.choice([-1, 1], 200) * np.exp(rng.uniform(np.log(1e-15), np.log(0.5), 200))
+    r = np.concatenate([np.exp(rng.uniform(-big * np.log(10), big * np.log(10), 200)), near]).astype(dtype)
+    r = np.concatenate(
+        [r, np.sqrt(np.array([0.5, 2.0])).astype(dtype), np.nextafter(np.sqrt(dtype(0.5)), dtype(0))[None]]
+    )
+    r = r[r != 1]
+    v = np.array([float(mp.mpf(float(x)) - 1) for x in r]).astype(dtype)
+    ref = _mp(lambda x: x - 1 - mp.log(x), r)
+    assert _rel(jax.jit(S.phi_ratio)(r, v), ref) < RTOL[dtype]
+    assert float(S.phi_ratio(jnp.asarray(1.0, dtype), jnp.asarray(0.0, dtype))) == 0.0
+    assert float(S.phi_ratio(jnp.asarray(np.inf, dtype), jnp.asarray(np.inf, dtype))) == np.inf
+    # Below the smallest normal number r is read as that number (documented).
+    tiny = np.finfo(dtype).tiny
+    assert np.isclose(float(S.phi_ratio(jnp.asarray(0.0, dtype), jnp.asarray(-1.0, dtype))), tiny - 1 - np.log(tiny))
+
+
+def test_phi_ratio_grad():
+    # d/dr (r − 1 − log r) = (r − 1)/r; v only carries the accurate value of r − 1.
+    r = jnp.asarray([1e-3, 0.5, 1 - 1e-9, 1 + 1e-9, 3.0, 1e8])
+    g = jax.vmap(jax.grad(lambda x: S.phi_ratio(x, x - 1.0)))(r)
+    np.testing.assert_allclose(g, (r - 1) / r, rtol=1e-6)
+    check_grads(lambda x: S.phi_ratio(x, x - 1.0), (jnp.asarray([0.3, 0.9, 1.7, 40.0]),), order=2, modes=["fwd", "rev"])
+
+
 def test_kl_div1p_at_minus_one():
     assert float(S.kl_div1p(jnp.float64(-1.0))) == 1.0
 

@@ -24,7 +24,7 @@ import numpy as np
 from jax.scipy.special import digamma
 
 from .._math import log1p as _log1p
-from .._special import _dmu, expm1mx, gamma_kl, log_beta_bregman
+from .._special import _dmu, beta_kl, expm1mx, gamma_kl
 from ..distributions.beta import (
     Beta,
     Kumaraswamy,
@@ -49,18 +49,13 @@ __all__: list[str] = []
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _pair(a: jax.Array, b: jax.Array) -> jax.Array:
-    return jnp.stack([a, b], axis=-1)
-
-
 @register_kl(Beta, Beta)
-@cpu_chunked
 @jax.jit
 def _kl_beta_beta(p, q):
     """KL(p ‖ q) between two Beta distributions.
 
     The Bregman divergence of the log-partition log B(a, b) between (ap, bp) and (aq, bq),
-    ``log_beta_bregman`` (the Dirichlet formula on the 2-vectors), a sum of non-negative
+    ``beta_kl`` (the Dirichlet formula ``log_beta_bregman`` on the pairs), a sum of non-negative
     terms: relative accuracy near p = q and for concentrations up to 1e6.
 
     Example:
@@ -72,7 +67,7 @@ def _kl_beta_beta(p, q):
     ap, bp = p._p("concentration1", "concentration0")
     aq, bq = q._p("concentration1", "concentration0")
     ap, bp, aq, bq = common(ap, bp, aq, bq)
-    return log_beta_bregman(_pair(ap, bp), _pair(aq, bq))
+    return beta_kl(ap, bp, aq, bq)
 
 
 @register_kl(Beta, Uniform)
@@ -81,7 +76,7 @@ def _kl_beta_uniform(p, q):
     """KL(p ‖ q) for p = Beta(a, b) and q = Uniform(l, h).
 
     −H(p) + log(h − l) for l ≤ 0 and h ≥ 1, +inf otherwise; −H(p) = KL(p ‖ Beta(1, 1)) is
-    ``log_beta_bregman`` (≥ 0) and log(h − l) = log1p((h − 1) − l) ≥ 0.
+    ``beta_kl`` (≥ 0) and log(h − l) = log1p((h − 1) − l) ≥ 0.
     """
     a, b = p._p("concentration1", "concentration0")
     low, high = q._p("low", "high")
@@ -153,7 +148,6 @@ def _log_minus_digamma(s: jax.Array) -> jax.Array:
 
 @register_kl(Beta, Exponential)
 @register_kl(Beta, Gamma)
-@cpu_chunked
 @jax.jit
 def _kl_beta_gamma(p, q):
     """KL(p ‖ q) for p = Beta(a, b) and q = Gamma(k, rate λ) (Exponential: k = 1).
@@ -313,8 +307,8 @@ def _kl_kumaraswamy_beta(p, q):
     # Non-negative form around the closer coincidence.
     ref_a = jnp.abs(a - 1.0) <= jnp.abs(b - 1.0)
     ones = jnp.ones_like(a)
-    breg_a = log_beta_bregman(_pair(ones, b), _pair(al, be))
-    breg_b = log_beta_bregman(_pair(a, ones), _pair(al, be))
+    breg_a = beta_kl(ones, b, al, be)
+    breg_b = beta_kl(a, ones, al, be)
     e = lambda v: v[..., None]  # noqa: E731
     la = (
         e(-breg_a - _log1p(a - 1.0) + (al - 1.0) * hb)

@@ -36,7 +36,7 @@ from ..distributions.location_scale import Gumbel
 from ..distributions.normal import Normal
 from ..distributions.positive import Pareto
 from ..distributions.uniform import ContinuousBernoulli, Uniform
-from .registry import cpu_chunked, register_kl
+from .registry import register_kl
 
 __all__: list[str] = []
 
@@ -122,7 +122,6 @@ def _infinite(p, q) -> jax.Array:
 @register_kl(Gamma, Chi2)
 @register_kl(Exponential, Gamma)
 @register_kl(Gamma, Exponential)
-@cpu_chunked
 def _kl_gamma_gamma(p, q):
     """KL(p ‖ q) between two Gamma distributions (also Exponential and Chi2, any pair).
 

@@ -27,7 +27,7 @@ from jax.scipy.special import gammaln
 
 from .._math import compute_dtype
 from .._math import log1p as _log1p
-from .._special import _mu, expm1mx, log_beta_bregman, phi1p
+from .._special import _mu, beta_kl, expm1mx, phi1p
 from ..distributions.beta import Beta, phi_ratio
 from ..distributions.gamma import Exponential, Gamma
 from ..distributions.location_scale import Gumbel
@@ -226,7 +226,7 @@ def _kl_uniform_beta(p, q):
     (+inf otherwise), with w = h − l. For a, b < N0 (8 in float64, 4 in float32) it is
     written around Uniform(0, 1) = Beta(1, 1) as
     −log w + D(1, 1 → a, b) − (a − 1)(E[log X] + 1) − (b − 1)(E[log(1 − X)] + 1), where
-    D is ``log_beta_bregman`` (≥ 0), −log w ≥ 0 and the last two terms are products of
+    D is ``beta_kl`` (≥ 0), −log w ≥ 0 and the last two terms are products of
     small factors near p = q. For a, b ≥ N0 (q concentrated, terms of size a·log a) it is
     −log w − log q(c) − (a − 1)·e1 − (b − 1)·e0 with c the midpoint, e1, e0 ≤ 0 the gaps
     E[log X] − log c and E[log(1 − X)] − log(1 − c) (``uniform_log_gap``), and
@@ -248,7 +248,7 @@ def _kl_uniform_beta(p, q):
     # Around Uniform(0, 1) = Beta(1, 1).
     ones = jnp.ones_like(a)
     asm, bsm = jnp.where(conc, 1.0, a), jnp.where(conc, 1.0, b)
-    breg = log_beta_bregman(jnp.stack([ones, ones], -1), jnp.stack([asm, bsm], -1))
+    breg = beta_kl(ones, ones, asm, bsm)
     kl_flat = _neg_log_width(low, high) + breg - (asm - 1.0) * (lc1 + e1 + 1.0) - (bsm - 1.0) * (lc0 + e0 + 1.0)
     # Concentrated q: around the Beta density at the midpoint c, log q(c) = log q(mode) − s'·KL(mode ‖ c).
     ab, bb = jnp.where(conc, a, n0), jnp.where(conc, b, n0)

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..distributions.beta import phi_ratio
 from ..distributions.von_mises import VonMises, _asym, vm_dratio, vm_g, vm_hankel_bregman, vm_log_i0e, vm_ratio
-from .registry import cpu_chunked, register_kl
+from .registry import register_kl
 from .uniform import common, gauss_legendre01
 
 __all__: list[str] = []
@@ -61,7 +61,6 @@ def log_i0_bregman(k1: jax.Array, k2: jax.Array) -> jax.Array:
 
 
 @register_kl(VonMises, VonMises)
-@cpu_chunked
 @jax.jit
 def _kl_vonmises_vonmises(p, q):
     """KL(p ‖ q) between two von Mises distributions.

@@ -21,7 +21,7 @@ from jax.typing import ArrayLike
 from scipy.special import zetac
 
 from .._math import log1p as _log1p
-from .._special import _STIRLING, _mu, lgamma_bregman, log_beta_bregman, phi1p
+from .._special import _STIRLING, _mu, beta_kl, lgamma_bregman, phi1p
 from ._base import Distribution, promote_params
 
 __all__ = ["Beta", "Kumaraswamy"]
@@ -186,7 +186,7 @@ _S_LARGE_F32 = 64.0
 
 def _neg_entropy_lbb(a: jax.Array, b: jax.Array) -> jax.Array:
     ones = jnp.ones_like(a)
-    return log_beta_bregman(jnp.stack([a, b], -1), jnp.stack([ones, ones], -1))
+    return beta_kl(a, b, ones, ones)
 
 
 def _beta_neg_entropy_unbalanced(a: jax.Array, b: jax.Array) -> jax.Array:
