@@ -7,6 +7,8 @@ from . import beta as beta
 from . import delta as delta
 from . import discrete as discrete
 from . import gamma as gamma
+from . import gaussian as gaussian
+from . import multivariate as multivariate
 from . import normal as normal
 from . import positive as positive
 from . import uniform as uniform

@@ -1,0 +1,412 @@
+"""Multivariate normal distributions: full (MultivariateNormal), low-rank plus diagonal
+(LowRankMultivariateNormal) and diagonal (MultivariateNormalDiag) covariance.
+
+The event is the last axis of ``loc`` (size d); every leading axis of every parameter is a
+batch axis, and the batch axes of ``loc`` and of the matrices broadcast against each other.
+A mismatch of event sizes is a ``ValueError`` at construction naming both shapes.
+Determinants and solves go through Cholesky factors and triangular solves only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.typing import ArrayLike
+
+from ._base import Distribution, promote_params
+
+__all__ = ["LowRankMultivariateNormal", "MultivariateNormal", "MultivariateNormalDiag"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _check_event(cls: str, loc: jax.Array, **mats: jax.Array | None) -> None:
+    if loc.ndim < 1:
+        raise ValueError(f"{cls}: `loc` must have an event axis, got shape {loc.shape}")
+    d = loc.shape[-1]
+    for name, m in mats.items():
+        if m is None:
+            continue
+        if name in ("covariance_matrix", "precision_matrix", "scale_tril"):
+            if m.ndim < 2 or m.shape[-1] != m.shape[-2] or m.shape[-1] != d:
+                raise ValueError(
+                    f"{cls}: `{name}` must have shape [..., {d}, {d}] to match `loc` of shape {loc.shape}, "
+                    f"got {m.shape}"
+                )
+        elif name == "cov_factor":
+            if m.ndim < 2 or m.shape[-2] != d:
+                raise ValueError(
+                    f"{cls}: `cov_factor` must have shape [..., {d}, r] to match `loc` of shape {loc.shape}, "
+                    f"got {m.shape}"
+                )
+        elif m.ndim < 1 or m.shape[-1] != d:
+            raise ValueError(
+                f"{cls}: `{name}` must have shape [..., {d}] to match `loc` of shape {loc.shape}, got {m.shape}"
+            )
+
+
+def _tril_solve_vec(tril: jax.Array, b: jax.Array, *, transpose: bool = False) -> jax.Array:
+    """L⁻¹ b (or L⁻ᵀ b) for vectors b [..., d], batch dims broadcast.
+
+    Vectorized over the batch rather than broadcasting L to b's batch shape: with one L and
+    many b's (samples), the b's become the columns of one triangular solve, and no copy of L
+    per sample is made."""
+
+    def solve(l_, v):
+        return lax.linalg.triangular_solve(l_, v[:, None], left_side=True, lower=True, transpose_a=transpose)[:, 0]
+
+    return jnp.vectorize(solve, signature="(d,d),(d)->(d)")(tril, b)
+
+
+def _precision_to_scale_tril(prec: jax.Array) -> jax.Array:
+    """The lower Cholesky factor of P⁻¹: with the flipped factorisation Pᶠ = Lf Lfᵀ
+    (ᶠ reverses both axes), P⁻¹ = (flip Lf)⁻ᵀ (flip Lf)⁻¹ with flip Lf upper triangular."""
+    lf = jnp.linalg.cholesky(jnp.flip(prec, (-2, -1)))
+    u = jnp.swapaxes(jnp.flip(lf, (-2, -1)), -1, -2)  # lower: L_inv with P = L_invᵀ L_inv... as numpyro
+    eye = jnp.broadcast_to(jnp.eye(prec.shape[-1], dtype=prec.dtype), prec.shape)
+    return jnp.tril(lax.linalg.triangular_solve(u, eye, left_side=True, lower=True))
+
+
+class MultivariateNormal(Distribution):
+    """Multivariate normal distribution N(μ, Σ) on ℝᵈ.
+
+    Density p(x) = (2π)^(−d/2) det(Σ)^(−1/2) exp(−½ (x − μ)ᵀ Σ⁻¹ (x − μ)).
+
+    Args:
+        loc: mean μ, ``[..., d]``.
+        covariance_matrix: Σ, ``[..., d, d]`` symmetric positive definite; or
+        precision_matrix: Σ⁻¹, ``[..., d, d]``; or
+        scale_tril: the lower Cholesky factor L of Σ = L Lᵀ, ``[..., d, d]`` (positive
+            diagonal; the upper triangle is ignored). Exactly one of the three.
+        validate_args: check that ``loc`` is finite (one host round trip).
+
+    The parameterization given is stored; the other two are derived properties. The batch
+    shape is the broadcast of ``loc.shape[:-1]`` and the matrix's ``shape[:-2]``.
+    ``sample`` is reparameterized (μ + L·ε).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.distributions.multivariate_normal import MultivariateNormal
+        >>> d = MultivariateNormal(jnp.zeros(2), covariance_matrix=jnp.array([[2.0, 0.5], [0.5, 1.0]]))
+        >>> round(float(d.log_prob(jnp.array([1.0, -1.0]))), 4)
+        -3.2605
+        >>> round(float(d.entropy()), 4)
+        3.1177
+    """
+
+    _params = ("loc", "_covariance_matrix", "_precision_matrix", "_scale_tril")
+    arg_constraints = {"loc": "real"}
+    reparameterized = True
+
+    def __init__(
+        self,
+        loc: ArrayLike = 0.0,
+        covariance_matrix: ArrayLike | None = None,
+        precision_matrix: ArrayLike | None = None,
+        scale_tril: ArrayLike | None = None,
+        *,
+        validate_args: bool = False,
+    ):
+        name = type(self).__name__
+        if sum(m is not None for m in (covariance_matrix, precision_matrix, scale_tril)) != 1:
+            raise ValueError(f"{name}: give exactly one of `covariance_matrix`, `precision_matrix`, `scale_tril`")
+        loc, cov, prec, tril = promote_params(
+            name, loc=loc, covariance_matrix=covariance_matrix, precision_matrix=precision_matrix, scale_tril=scale_tril
+        )
+        if loc.ndim == 0:  # a scalar loc broadcasts along the event axis, as numpyro
+            mat = next(m for m in (cov, prec, tril) if m is not None)
+            loc = jnp.broadcast_to(loc, (mat.shape[-1],)) if mat.ndim >= 1 else loc
+        _check_event(name, loc, covariance_matrix=cov, precision_matrix=prec, scale_tril=tril)
+        self._set(loc=loc, _covariance_matrix=cov, _precision_matrix=prec, _scale_tril=tril)
+        self._validate(validate_args)
+
+    def __repr__(self) -> str:
+        return (
+            Distribution.__repr__(self)
+            .replace("=<", "=<")
+            .replace("_covariance", "covariance")
+            .replace("_precision", "precision")
+            .replace("_scale_tril", "scale_tril")
+        )
+
+    def _param_event_ndims(self, name: str) -> int:
+        return 1 if name == "loc" else 2
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (self.loc.shape[-1],)
+
+    @property
+    def parameterization(self) -> str:
+        """Which matrix was given: ``"covariance_matrix"``, ``"precision_matrix"`` or ``"scale_tril"``."""
+        if self._covariance_matrix is not None:
+            return "covariance_matrix"
+        if self._precision_matrix is not None:
+            return "precision_matrix"
+        return "scale_tril"
+
+    def _given(self) -> jax.Array:
+        return self._p("_" + self.parameterization)[0]
+
+    @property
+    def scale_tril(self) -> jax.Array:
+        """Lower Cholesky factor L of the covariance, ``[..., d, d]``."""
+        kind, m = self.parameterization, self._given()
+        if kind == "scale_tril":
+            return jnp.tril(m)
+        if kind == "covariance_matrix":
+            return jnp.linalg.cholesky(m)
+        return _precision_to_scale_tril(m)
+
+    @property
+    def covariance_matrix(self) -> jax.Array:
+        """Σ, ``[..., d, d]``."""
+        if self.parameterization == "covariance_matrix":
+            return self._given()
+        tril = self.scale_tril
+        return tril @ jnp.swapaxes(tril, -1, -2)
+
+    @property
+    def precision_matrix(self) -> jax.Array:
+        """Σ⁻¹, ``[..., d, d]`` (from the Cholesky factor: L⁻ᵀ L⁻¹)."""
+        if self.parameterization == "precision_matrix":
+            return self._given()
+        tril = self.scale_tril
+        eye = jnp.broadcast_to(jnp.eye(tril.shape[-1], dtype=tril.dtype), tril.shape)
+        linv = lax.linalg.triangular_solve(tril, eye, left_side=True, lower=True)
+        return jnp.swapaxes(linv, -1, -2) @ linv
+
+    @property
+    def mean(self) -> jax.Array:
+        return self._p("loc")[0]
+
+    @property
+    def variance(self) -> jax.Array:
+        if self.parameterization == "covariance_matrix":
+            return jnp.diagonal(self._given(), axis1=-2, axis2=-1)
+        tril = self.scale_tril
+        return jnp.sum(tril * tril, axis=-1)
+
+    def _maha_logdet(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """((x − μ)ᵀΣ⁻¹(x − μ), ½ log det Σ)."""
+        diff = x - self._p("loc")[0]
+        if self.parameterization == "precision_matrix":
+            lp = jnp.linalg.cholesky(self._given())  # P = Lp Lpᵀ: quadratic form ‖Lpᵀ Δ‖²
+            z = jnp.einsum("...ji,...j->...i", lp, diff)
+            return jnp.sum(z * z, -1), -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
+        tril = self.scale_tril
+        z = _tril_solve_vec(tril, diff)
+        return jnp.sum(z * z, -1), jnp.sum(jnp.log(jnp.diagonal(tril, axis1=-2, axis2=-1)), -1)
+
+    def log_prob(self, x: ArrayLike) -> jax.Array:
+        x = self._value(x)
+        d = self.event_shape[0]
+        maha, half_logdet = self._maha_logdet(x)
+        return -0.5 * maha - half_logdet - 0.5 * d * _LOG_2PI
+
+    def entropy(self) -> jax.Array:
+        d = self.event_shape[0]
+        if self.parameterization == "precision_matrix":
+            lp = jnp.linalg.cholesky(self._given())
+            half_logdet = -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
+        else:
+            half_logdet = jnp.sum(jnp.log(jnp.diagonal(self.scale_tril, axis1=-2, axis2=-1)), -1)
+        return 0.5 * d * (1.0 + _LOG_2PI) + half_logdet
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
+        eps = jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)
+        return self.mean + jnp.einsum("...ij,...j->...i", self.scale_tril, eps)
+
+
+class LowRankMultivariateNormal(Distribution):
+    """Multivariate normal with covariance W Wᵀ + diag(D) (low rank plus diagonal).
+
+    Density as :class:`MultivariateNormal` with Σ = W Wᵀ + diag(D); determinants and solves
+    use the r×r capacitance C = I + Wᵀ D⁻¹ W (matrix determinant lemma, Woodbury), so every
+    operation costs O(d·r²).
+
+    Args:
+        loc: mean μ, ``[..., d]``.
+        cov_factor: W, ``[..., d, r]``.
+        cov_diag: D, ``[..., d]``, positive.
+        validate_args: check the parameter constraints (one host round trip).
+
+    ``sample`` is reparameterized (μ + W·ε₁ + √D·ε₂).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.distributions.multivariate_normal import LowRankMultivariateNormal
+        >>> d = LowRankMultivariateNormal(jnp.zeros(3), jnp.ones((3, 1)), jnp.ones(3))
+        >>> round(float(d.entropy()), 4)
+        4.95
+    """
+
+    _params = ("loc", "cov_factor", "cov_diag")
+    arg_constraints = {"loc": "real", "cov_factor": "real", "cov_diag": "positive"}
+    reparameterized = True
+
+    def __init__(self, loc: ArrayLike, cov_factor: ArrayLike, cov_diag: ArrayLike, *, validate_args: bool = False):
+        name = type(self).__name__
+        loc, w, dg = promote_params(name, loc=loc, cov_factor=cov_factor, cov_diag=cov_diag)
+        _check_event(name, loc, cov_factor=w, cov_diag=dg)
+        self._set(loc=loc, cov_factor=w, cov_diag=dg)
+        self._validate(validate_args)
+
+    def _param_event_ndims(self, name: str) -> int:
+        return 2 if name == "cov_factor" else 1
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (self.loc.shape[-1],)
+
+    @property
+    def mean(self) -> jax.Array:
+        return self._p("loc")[0]
+
+    @property
+    def variance(self) -> jax.Array:
+        w, dg = self._p("cov_factor", "cov_diag")
+        return jnp.sum(w * w, -1) + dg
+
+    @property
+    def covariance_matrix(self) -> jax.Array:
+        w, dg = self._p("cov_factor", "cov_diag")
+        return w @ jnp.swapaxes(w, -1, -2) + dg[..., None] * jnp.eye(dg.shape[-1], dtype=dg.dtype)
+
+    @property
+    def scale_tril(self) -> jax.Array:
+        return jnp.linalg.cholesky(self.covariance_matrix)
+
+    @property
+    def precision_matrix(self) -> jax.Array:
+        """D⁻¹ − D⁻¹W C⁻¹ WᵀD⁻¹ (Woodbury), ``[..., d, d]``."""
+        w, dg = self._p("cov_factor", "cov_diag")
+        wd = w / dg[..., None]
+        cap = jnp.linalg.cholesky(self._capacitance(w, dg))
+        y = lax.linalg.triangular_solve(cap, jnp.swapaxes(wd, -1, -2), left_side=True, lower=True)
+        return jnp.eye(dg.shape[-1], dtype=dg.dtype) / dg[..., None] - jnp.swapaxes(y, -1, -2) @ y
+
+    @staticmethod
+    def _capacitance(w: jax.Array, dg: jax.Array) -> jax.Array:
+        wh = w * jax.lax.rsqrt(dg)[..., None]
+        return jnp.eye(w.shape[-1], dtype=w.dtype) + jnp.swapaxes(wh, -1, -2) @ wh
+
+    def _half_logdet(self, w, dg, cap_tril) -> jax.Array:
+        return 0.5 * jnp.sum(jnp.log(dg), -1) + jnp.sum(jnp.log(jnp.diagonal(cap_tril, axis1=-2, axis2=-1)), -1)
+
+    def log_prob(self, x: ArrayLike) -> jax.Array:
+        x = self._value(x)
+        loc, w, dg = self._p("loc", "cov_factor", "cov_diag")
+        cap_tril = jnp.linalg.cholesky(self._capacitance(w, dg))
+        maha = lowrank_maha(x - loc, dg, w * jax.lax.rsqrt(dg)[..., None], cap_tril)
+        d = self.event_shape[0]
+        return -0.5 * maha - self._half_logdet(w, dg, cap_tril) - 0.5 * d * _LOG_2PI
+
+    def entropy(self) -> jax.Array:
+        w, dg = self._p("cov_factor", "cov_diag")
+        cap_tril = jnp.linalg.cholesky(self._capacitance(w, dg))
+        d = self.event_shape[0]
+        return 0.5 * d * (1.0 + _LOG_2PI) + self._half_logdet(w, dg, cap_tril)
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
+        loc, w, dg = self._p("loc", "cov_factor", "cov_diag")
+        k1, k2 = jax.random.split(key)
+        shape = self._sample_shape(sample_shape)
+        e1 = jax.random.normal(k1, shape[:-1] + (w.shape[-1],), self.dtype)
+        e2 = jax.random.normal(k2, shape, self.dtype)
+        return loc + jnp.einsum("...ij,...j->...i", w, e1) + jnp.sqrt(dg) * e2
+
+
+def lowrank_maha(diff: jax.Array, dg: jax.Array, what: jax.Array | None, cap_tril: jax.Array | None) -> jax.Array:
+    """Δᵀ(W Wᵀ + diag D)⁻¹Δ as the sum of squares ‖z‖² + ‖C⁻¹y‖², x = D^(−1/2)Δ, y = Ŵᵀx,
+    z = x − Ŵ C⁻¹ y (Ŵ = D^(−1/2)W, C = I + ŴᵀŴ = cap_tril cap_trilᵀ); ``what=None``: ‖x‖²."""
+    x = diff * jax.lax.rsqrt(dg)
+    if what is None:
+        return jnp.sum(x * x, -1)
+    y = jnp.einsum("...ir,...i->...r", what, x)
+    shape = jnp.broadcast_shapes(cap_tril.shape[:-2], y.shape[:-1])
+    ct = jnp.broadcast_to(cap_tril, shape + cap_tril.shape[-2:])
+    yb = jnp.broadcast_to(y, shape + y.shape[-1:])[..., None]
+    u = lax.linalg.triangular_solve(ct, yb, left_side=True, lower=True)
+    cy = lax.linalg.triangular_solve(ct, u, left_side=True, lower=True, transpose_a=True)[..., 0]
+    z = x - jnp.einsum("...ir,...r->...i", what, cy)
+    return jnp.sum(z * z, -1) + jnp.sum(cy * cy, -1)
+
+
+class MultivariateNormalDiag(Distribution):
+    """Multivariate normal with diagonal covariance diag(σ²): d independent normals as one
+    event of size d.
+
+    Args:
+        loc: mean μ, ``[..., d]``.
+        scale_diag: standard deviations σ, ``[..., d]``, positive.
+        validate_args: check the parameter constraints (one host round trip).
+
+    ``sample`` is reparameterized (μ + σ·ε).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.distributions.multivariate_normal import MultivariateNormalDiag
+        >>> d = MultivariateNormalDiag(jnp.zeros(2), jnp.array([1.0, 2.0]))
+        >>> round(float(d.log_prob(jnp.array([1.0, 1.0]))), 4)
+        -3.156
+    """
+
+    _params = ("loc", "scale_diag")
+    arg_constraints = {"loc": "real", "scale_diag": "positive"}
+    reparameterized = True
+
+    def __init__(self, loc: ArrayLike, scale_diag: ArrayLike, *, validate_args: bool = False):
+        name = type(self).__name__
+        loc, s = promote_params(name, loc=loc, scale_diag=scale_diag)
+        _check_event(name, loc, scale_diag=s)
+        self._set(loc=loc, scale_diag=s)
+        self._validate(validate_args)
+
+    def _param_event_ndims(self, name: str) -> int:
+        return 1
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        return (self.loc.shape[-1],)
+
+    @property
+    def mean(self) -> jax.Array:
+        return self._p("loc")[0]
+
+    @property
+    def variance(self) -> jax.Array:
+        (s,) = self._p("scale_diag")
+        return s * s
+
+    @property
+    def scale_tril(self) -> jax.Array:
+        (s,) = self._p("scale_diag")
+        return s[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
+
+    @property
+    def covariance_matrix(self) -> jax.Array:
+        (s,) = self._p("scale_diag")
+        return (s * s)[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
+
+    @property
+    def precision_matrix(self) -> jax.Array:
+        (s,) = self._p("scale_diag")
+        return (1.0 / (s * s))[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
+
+    def log_prob(self, x: ArrayLike) -> jax.Array:
+        x = self._value(x)
+        loc, s = self._p("loc", "scale_diag")
+        z = (x - loc) / s
+        return jnp.sum(-0.5 * z * z - jnp.log(s), -1) - 0.5 * s.shape[-1] * _LOG_2PI
+
+    def entropy(self) -> jax.Array:
+        (s,) = self._p("scale_diag")
+        return 0.5 * s.shape[-1] * (1.0 + _LOG_2PI) + jnp.sum(jnp.log(s), -1)
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
+        loc, s = self._p("loc", "scale_diag")
+        return loc + s * jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)
