@@ -2,8 +2,9 @@
 
 Pure, jit-, vmap- and grad-compatible functions for element-wise KL terms with scipy's
 semantics, KL between probability vectors and between logits, closed-form KL between
-parameterized distributions (``jaxkl.distributions``, ``jaxkl.kl_divergence``), and their
-relatives.
+parameterized distributions (``jaxkl.distributions``, ``jaxkl.kl_divergence``), and the
+estimators for pairs without one: Monte Carlo (``monte_carlo_kl``, ``kl_estimate``),
+k-nearest-neighbour from samples (``knn_kl``) and quadrature (``quadrature_kl``).
 """
 
 from . import checks as checks
@@ -19,6 +20,11 @@ from .elementwise import entr as entr
 from .elementwise import kl_div as kl_div
 from .elementwise import rel_entr as rel_entr
 from .logits import kl_logits as kl_logits
+from .monte_carlo import kl_estimate as kl_estimate
+from .monte_carlo import kl_estimator_terms as kl_estimator_terms
+from .monte_carlo import monte_carlo_kl as monte_carlo_kl
+from .quadrature import quadrature_kl as quadrature_kl
+from .sample_based import knn_kl as knn_kl
 
 __version__ = "0.1.0"
 
@@ -32,7 +38,12 @@ __all__ = [
     "kl",
     "kl_div",
     "kl_divergence",
+    "kl_estimate",
+    "kl_estimator_terms",
     "kl_logits",
+    "knn_kl",
+    "monte_carlo_kl",
+    "quadrature_kl",
     "register_kl",
     "registered_pairs",
     "rel_entr",
