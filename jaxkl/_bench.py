@@ -21,22 +21,37 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def _time_interleaved(fns: dict[str, Callable], args, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Median run time and compile time (lower + compile) of each function, in seconds."""
-    compiled, compile_s = {}, {}
+def _time_interleaved(
+    fns: dict[str, Callable], args, repeats: int, check: str | None = None, rtol: float = 1e-3
+) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Median run time and compile time (lower + compile) of each function, in seconds.
+
+    With ``check`` (the name of one of ``fns``), every other function's warm-up result must
+    agree with that one's to ``rtol`` relative (max over elements); one that does not is
+    left out of the timing and returned in the third dict with the reason, so that a row
+    never compares different quantities.
+    """
+    compiled, compile_s, outputs, rejected = {}, {}, {}, {}
     for name, f in fns.items():
         t0 = time.perf_counter()
         jf = jax.jit(f).lower(*args).compile()
         compile_s[name] = time.perf_counter() - t0
-        jax.block_until_ready(jf(*args))  # warm up
+        outputs[name] = np.asarray(jax.block_until_ready(jf(*args)), np.float64)  # warm up
         compiled[name] = jf
-    samples: dict[str, list[float]] = {name: [] for name in fns}
+    if check is not None:
+        ref = outputs[check]
+        for name in list(compiled):
+            err = float(np.max(np.abs(outputs[name] - ref) / np.maximum(np.abs(ref), 1e-30), initial=0.0))
+            if not err <= rtol:  # also catches nan
+                rejected[name] = f"value differs from {check}: max relative difference {err:.1e}"
+                del compiled[name], compile_s[name]
+    samples: dict[str, list[float]] = {name: [] for name in compiled}
     for _ in range(repeats):
         for name, jf in compiled.items():
             t0 = time.perf_counter()
             jax.block_until_ready(jf(*args))
             samples[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(s)) for name, s in samples.items()}, compile_s
+    return {name: float(np.median(s)) for name, s in samples.items()}, compile_s, rejected
 
 
 def _optional(module: str):
@@ -111,15 +126,23 @@ def _closed_form_rows(size: int):
     ]
     rng = np.random.default_rng(0)
 
-    def pos(lo, hi):
-        return jnp.asarray(np.exp(rng.uniform(np.log(lo), np.log(hi), size)), jnp.float32)
+    def pos(lo, hi, shape=(size,)):
+        return jnp.asarray(np.exp(rng.uniform(np.log(lo), np.log(hi), shape)), jnp.float32)
 
+    n_dir = max(size // 10, 1)
     families = {
-        "Normal": ("Normal", lambda: (jnp.asarray(rng.normal(size=size), jnp.float32), pos(0.1, 10.0))),
-        "Gamma": ("Gamma", lambda: (pos(0.1, 100.0), pos(0.1, 10.0))),
-        "Beta": ("Beta", lambda: (pos(0.1, 100.0), pos(0.1, 100.0))),
+        f"Normal‖Normal closed form, {size:.0e} pairs float32": (
+            "Normal",
+            lambda: (jnp.asarray(rng.normal(size=size), jnp.float32), pos(0.1, 10.0)),
+        ),
+        f"Gamma‖Gamma closed form, {size:.0e} pairs float32": ("Gamma", lambda: (pos(0.1, 100.0), pos(0.1, 10.0))),
+        f"Beta‖Beta closed form, {size:.0e} pairs float32": ("Beta", lambda: (pos(0.1, 100.0), pos(0.1, 100.0))),
+        f"Dirichlet‖Dirichlet closed form, K=32, {n_dir:.0e} pairs float32": (
+            "Dirichlet",
+            lambda: (pos(0.1, 100.0, (n_dir, 32)),),
+        ),
     }
-    for fam, (name, draw) in families.items():
+    for title, (name, draw) in families.items():
         args = draw() + draw()
         k = len(args) // 2
 
@@ -133,7 +156,258 @@ def _closed_form_rows(size: int):
             fns["TFP-on-JAX kl_divergence"] = via(getattr(tfp.distributions, name), tfp.distributions.kl_divergence)
         if distrax is not None:
             fns["distrax kl_divergence"] = via(getattr(distrax, name), lambda p, q: p.kl_divergence(q))
-        yield f"{fam}‖{fam} closed form, {size:.0e} pairs float32", FASTEST_PEER, fns, args, skipped
+        yield title, FASTEST_PEER, fns, args, skipped
+
+
+def _spd(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """n well-conditioned SPD matrices A Aᵀ/d + I (float64)."""
+    a = rng.normal(size=(n, d, d))
+    return a @ np.swapaxes(a, -1, -2) / d + np.eye(d)
+
+
+def _sym_sqrt_scale(w: np.ndarray, dg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(U, V) with (diag(√D) + U Vᵀ)(diag(√D) + U Vᵀ)ᵀ = W Wᵀ + diag(D), in float64: the scale
+    D^½(I + Ŵ Ŵᵀ)^½, Ŵ = D^(−½)W, whose symmetric square root is I + Q E diag(√(1+λ) − 1) Eᵀ Qᵀ
+    (Ŵ = Q R, R Rᵀ = E diag(λ) Eᵀ). Lets the scale-parameterized low-rank normals of TFP and
+    distrax carry the same covariance as the covariance-parameterized one."""
+    wh = w / np.sqrt(dg)[..., None]
+    q, r = np.linalg.qr(wh)
+    lam, e = np.linalg.eigh(r @ np.swapaxes(r, -1, -2))
+    v = q @ e
+    u = np.sqrt(dg)[..., None] * v * (np.sqrt(1.0 + lam) - 1.0)[..., None, :]
+    return u, v
+
+
+# Peer constructions that hang (deadlock, never return) in jaxlib 0.10.2 on CPU at the row's
+# shapes: their KL runs two batched Cholesky (or triangular-solve) custom calls concurrently,
+# each waiting for batch tasks queued on the intra-op thread pool both of them occupy.
+_HANGS = {
+    ("numpyro MultivariateNormal", "covariance_matrix"),
+    ("TFP MultivariateNormalFullCovariance", "covariance_matrix"),
+    ("distrax MultivariateNormalFullCovariance", "covariance_matrix"),
+    # the dense d×d triangular solve of the KL: the batch tasks of one trsm custom call call
+    # the threaded OpenBLAS concurrently from both pool threads and never return
+    ("TFP MultivariateNormalLinearOperator(LowRankUpdate)", "low rank"),
+    ("distrax MultivariateNormalDiagPlusLowRank", "low rank"),
+}
+# Rows whose peers must agree with jaxkl's value (to ``_time_interleaved``'s rtol) before they
+# are timed; filled by ``_mvn_rows``. (The scalar closed-form rows are not checked: there the
+# float32 peers themselves lose accuracy on near-cancelling pairs.)
+_CHECKED_ROWS: set[str] = set()
+_HANGS_WHY = "hangs in jaxlib 0.10 on CPU: its batched LAPACK custom calls deadlock"
+
+
+def _hangs() -> set:
+    """The peer constructions that deadlock here: with jaxlib ≥ 0.10 on CPU, else none."""
+    import jaxlib
+
+    major_minor = tuple(int(v) for v in jaxlib.__version__.split(".")[:2])
+    return _HANGS if major_minor >= (0, 10) and jax.default_backend() == "cpu" else set()
+
+
+def _tfp_low_rank(tfp):
+    """KL between TFP MultivariateNormalLinearOperator with scale LinearOperatorLowRankUpdate
+    (diag(√D) + U Vᵀ), from (loc, D, U, V) of p then q."""
+    tfd, tfl = tfp.distributions, tfp.tf2jax.linalg
+
+    def make(m, dg, u, v):
+        base = tfl.LinearOperatorDiag(jnp.sqrt(dg), is_non_singular=True, is_positive_definite=True)
+        return tfd.MultivariateNormalLinearOperator(m, tfl.LinearOperatorLowRankUpdate(base, u, v=v))
+
+    return lambda m1, d1, u1, v1, m2, d2, u2, v2: tfd.kl_divergence(make(m1, d1, u1, v1), make(m2, d2, u2, v2))
+
+
+def _distrax_low_rank(distrax):
+    """KL between distrax MultivariateNormalDiagPlusLowRank (scale diag(√D) + U Vᵀ)."""
+
+    def make(m, dg, u, v):
+        return distrax.MultivariateNormalDiagPlusLowRank(m, jnp.sqrt(dg), u, v)
+
+    return lambda m1, d1, u1, v1, m2, d2, u2, v2: make(m1, d1, u1, v1).kl_divergence(make(m2, d2, u2, v2))
+
+
+def _mvn_rows(smoke: bool = False):
+    """Multivariate normal closed forms (float32) against numpyro, TFP-on-JAX and distrax.
+
+    Every peer computes the same KL on the same distributions; peers without that KL, or
+    whose construction deadlocks XLA:CPU (two batched Cholesky/triangular-solve custom calls
+    running concurrently on the intra-op thread pool never return in jaxlib 0.10.2 when the
+    pool has as many threads as there are such calls), are listed as skipped.
+    """
+    import jaxkl
+    from jaxkl import distributions as jd
+
+    numpyro_d = _optional("numpyro.distributions")
+    tfp = _optional("tensorflow_probability.substrates.jax")
+    distrax = _optional("distrax")
+    missing = [
+        f"{name} (pip install {pkg})"
+        for name, pkg, mod in (
+            ("numpyro", "numpyro", numpyro_d),
+            ("TFP-on-JAX", "tfp-nightly", tfp),
+            ("distrax", "distrax", distrax),
+        )
+        if mod is None
+    ]
+    f32 = jnp.float32
+    rng = np.random.default_rng(0)
+    n, d = (16, 4) if smoke else (2048, 16)
+    locs = [jnp.asarray(rng.normal(size=(n, d)), f32) for _ in range(2)]
+    covs = [_spd(rng, n, d) for _ in range(2)]
+    mats = {
+        "covariance_matrix": [jnp.asarray(c, f32) for c in covs],
+        "scale_tril": [jnp.asarray(np.linalg.cholesky(c), f32) for c in covs],
+    }
+    for kind, (mp, mq) in mats.items():
+
+        def via(make, kl):
+            return lambda a, b, c, e: kl(make(a, b), make(c, e))
+
+        fns = {
+            "jaxkl.kl_divergence": via(
+                lambda m, s, kind=kind: jd.MultivariateNormal(m, **{kind: s}), jaxkl.kl_divergence
+            )
+        }
+        skipped = list(missing)
+        if numpyro_d is not None:
+            name = "numpyro MultivariateNormal"
+            if (name, kind) in _hangs():
+                skipped.append(f"{name}({kind}=) ({_HANGS_WHY})")
+            else:
+                fns[name] = via(
+                    lambda m, s, kind=kind: numpyro_d.MultivariateNormal(m, **{kind: s}), numpyro_d.kl_divergence
+                )
+        if tfp is not None:
+            tfd = tfp.distributions
+            name, make = (
+                ("TFP MultivariateNormalFullCovariance", tfd.MultivariateNormalFullCovariance)
+                if kind == "covariance_matrix"
+                else ("TFP MultivariateNormalTriL", tfd.MultivariateNormalTriL)
+            )
+            if (name, kind) in _hangs():
+                skipped.append(f"{name} ({_HANGS_WHY})")
+            else:
+                fns[name] = via(lambda m, s, make=make, kind=kind: make(m, **{kind: s}), tfd.kl_divergence)
+        if distrax is not None:
+            name, make = (
+                ("distrax MultivariateNormalFullCovariance", distrax.MultivariateNormalFullCovariance)
+                if kind == "covariance_matrix"
+                else ("distrax MultivariateNormalTri", distrax.MultivariateNormalTri)
+            )
+            if (name, kind) in _hangs():
+                skipped.append(f"{name} ({_HANGS_WHY})")
+            else:
+                fns[name] = via(make, lambda p, q: p.kl_divergence(q))
+        title = f"MultivariateNormal‖MultivariateNormal closed form, d={d} ({kind}), {n} pairs float32"
+        _CHECKED_ROWS.add(title)
+        yield title, FASTEST_PEER, fns, (locs[0], mp, locs[1], mq), skipped
+
+    n, r = (4, 2) if smoke else (64, 8)
+    for d in (64, 128) if smoke else (1024, 2048):
+        loc = [rng.normal(size=(n, d)) for _ in range(2)]
+        w = [rng.normal(size=(n, d, r)) / np.sqrt(r) for _ in range(2)]
+        dg = [rng.uniform(0.5, 2.0, (n, d)) for _ in range(2)]
+        args = tuple(jnp.asarray(x, f32) for i in range(2) for x in (loc[i], w[i], dg[i]))
+        fns = {
+            "jaxkl.kl_divergence": lambda a, b, c, e, g, h: jaxkl.kl_divergence(
+                jd.LowRankMultivariateNormal(a, b, c), jd.LowRankMultivariateNormal(e, g, h)
+            )
+        }
+        skipped = list(missing)
+        if numpyro_d is not None:
+            skipped.append("numpyro (LowRankMultivariateNormal has no KL registered)")
+        # TFP and distrax have no covariance-parameterized low-rank KL; their scale-parameterized
+        # low-rank normals take the scale diag(√D) + U Vᵀ with the same covariance
+        # (``_sym_sqrt_scale``) and agree with jaxkl to ~1e-5 relative, but they hang here.
+        scale_peers = []
+        if tfp is not None:
+            skipped.append("TFP MultivariateNormalDiagPlusLowRankCovariance (no KL registered)")
+            scale_peers.append(("TFP MultivariateNormalLinearOperator(LowRankUpdate)", _tfp_low_rank(tfp)))
+        if distrax is not None:
+            scale_peers.append(("distrax MultivariateNormalDiagPlusLowRank", _distrax_low_rank(distrax)))
+        for name, make in scale_peers:
+            if (name, "low rank") in _hangs():
+                skipped.append(f"{name} ({_HANGS_WHY})")
+                continue
+            if not smoke:  # their KL densifies the d×d scale: O(d³) per pair, seconds per call
+                skipped.append(f"{name} (its KL solves with the dense d×d scale, O(d³); not timed at d = {d})")
+                continue
+            if len(args) == 6:
+                uv = [_sym_sqrt_scale(w[i], dg[i]) for i in range(2)]
+                args = args + tuple(jnp.asarray(x, f32) for i in range(2) for x in uv[i])
+            fns[name] = lambda a, b, c, e, g, h, u1, v1, u2, v2, make=make: make(a, c, u1, v1, e, h, u2, v2)
+        if len(args) > 6:  # jaxkl uses only the low-rank parameters, not the extra scale ones
+            jk = fns["jaxkl.kl_divergence"]
+            fns["jaxkl.kl_divergence"] = lambda a, b, c, e, g, h, *_, jk=jk: jk(a, b, c, e, g, h)
+        title = f"LowRankMultivariateNormal‖LowRankMultivariateNormal closed form, d={d}, r={r}, {n} pairs float32"
+        _CHECKED_ROWS.add(title)
+        yield title, FASTEST_PEER, fns, args, skipped
+
+
+def _estimator_rows(smoke: bool = False):
+    """Monte-Carlo, k-NN and quadrature KL against the code a user would write with jax directly."""
+    from jaxkl import distributions as jd
+    from jaxkl.monte_carlo import monte_carlo_kl
+    from jaxkl.quadrature import quadrature_kl
+    from jaxkl.sample_based import knn_kl
+
+    rng = np.random.default_rng(0)
+    n, d = (1000, 8) if smoke else (100_000, 64)
+    covs = []
+    for _ in range(2):
+        a = rng.normal(size=(d, d))
+        covs.append(jnp.asarray(a @ a.T / d + np.eye(d), jnp.float32))
+    locs = [jnp.asarray(0.3 * rng.normal(size=d), jnp.float32) for _ in range(2)]
+
+    def obvious_mc(mp, cp, mq, cq, key):
+        x = jax.random.multivariate_normal(key, mp, cp, (n,))
+        lp = jax.scipy.stats.multivariate_normal.logpdf(x, mp, cp)
+        return jnp.mean(lp - jax.scipy.stats.multivariate_normal.logpdf(x, mq, cq))
+
+    def jaxkl_mc(mp, cp, mq, cq, key):
+        p = jd.MultivariateNormal(mp, covariance_matrix=cp)
+        q = jd.MultivariateNormal(mq, covariance_matrix=cq)
+        return monte_carlo_kl(p, q, key=key, num_samples=n)
+
+    fns = {"jaxkl.monte_carlo_kl": jaxkl_mc, "jax.random + jax.scipy logpdf": obvious_mc}
+    args = (locs[0], covs[0], locs[1], covs[1], jax.random.key(0))
+    yield f"Monte-Carlo KL, MVN d={d}, {n:.0e} samples float32", "jax.random + jax.scipy logpdf", fns, args, []
+
+    n, d = (500, 4) if smoke else (20_000, 16)
+    x = jnp.asarray(rng.normal(size=(n, d)), jnp.float32)
+    y = jnp.asarray(rng.normal(size=(n, d)) * 1.2 + 0.1, jnp.float32)
+
+    def dense_knn(x, y):
+        def sq_dist(a, b):
+            return jnp.sum(a * a, 1)[:, None] + jnp.sum(b * b, 1)[None, :] - 2.0 * a @ b.T
+
+        rho = -jax.lax.top_k(-sq_dist(x, x).at[jnp.arange(n), jnp.arange(n)].set(jnp.inf), 1)[0][:, -1]
+        nu = -jax.lax.top_k(-sq_dist(x, y), 1)[0][:, -1]
+        return 0.5 * d * jnp.mean(jnp.log(nu / rho)) + jnp.log(n / (n - 1))
+
+    fns = {"jaxkl.knn_kl": knn_kl, "dense distance matrix + top_k": dense_knn}
+    yield f"knn_kl, n = m = {n:.0e}, d = {d} float32", "dense distance matrix + top_k", fns, (x, y), []
+
+    n = 100 if smoke else 10_000
+    args = tuple(
+        jnp.asarray(v, jnp.float32)
+        for v in (rng.uniform(3, 10, n), rng.normal(size=n), rng.uniform(0.5, 2, n), rng.normal(size=n))
+    ) + (jnp.asarray(rng.uniform(0.5, 2, n), jnp.float32),)
+    grid = jnp.linspace(-1.0, 1.0, 2001, dtype=jnp.float32)[1:-1, None]
+
+    def trapezoid(df, m, s, mq, sq):  # x = m + s·tan(πt/2) on a uniform t grid
+        x = m + s * jnp.tan(0.5 * jnp.pi * grid)
+        dx = s * 0.5 * jnp.pi / jnp.cos(0.5 * jnp.pi * grid) ** 2
+        lp = jax.scipy.stats.t.logpdf(x, df, m, s)
+        lq = jax.scipy.stats.norm.logpdf(x, mq, sq)
+        return jnp.sum(jnp.where(lp > -80.0, jnp.exp(lp) * (lp - lq) * dx, 0.0), 0) * (2.0 / 2000)
+
+    def jaxkl_quad(df, m, s, mq, sq):
+        return quadrature_kl(jd.StudentT(df, m, s), jd.Normal(mq, sq))
+
+    fns = {"jaxkl.quadrature_kl": jaxkl_quad, "jnp trapezoid, 2001-point tan grid": trapezoid}
+    title = f"quadrature KL, StudentT‖Normal, {n:.0e} pairs float32"
+    yield title, "jnp trapezoid, 2001-point tan grid", fns, args, []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=1_000_000, help="batch size of the closed-form rows")
     parser.add_argument("--rows", default="", help="run only the rows whose title contains this text")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
+    parser.add_argument("--smoke", action="store_true", help="tiny multivariate and estimator rows (a quick check)")
     args = parser.parse_args(argv)
 
     header = {
@@ -153,12 +428,19 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.processor() or platform.machine(),
     }
     results = []
-    rows = list(_rows(args.tokens, args.vocab)) + list(_closed_form_rows(args.pairs))
+    rows = (
+        list(_rows(args.tokens, args.vocab))
+        + list(_closed_form_rows(args.pairs))
+        + list(_mvn_rows(args.smoke))
+        + list(_estimator_rows(args.smoke))
+    )
     if args.rows:
         rows = [r for r in rows if args.rows.lower() in r[0].lower()]
     for i, (title, baseline, fns, fargs, skipped) in enumerate(rows, 1):
         print(f"[{i}/{len(rows)}] {title} ...", file=sys.stderr, flush=True)
-        times, compile_s = _time_interleaved(fns, fargs, args.repeats)
+        check = next((k for k in fns if k.startswith("jaxkl")), None) if title in _CHECKED_ROWS else None
+        times, compile_s, rejected = _time_interleaved(fns, fargs, args.repeats, check)
+        skipped = list(skipped) + [f"{k} ({why})" for k, why in rejected.items()]
         if baseline == FASTEST_PEER:
             peers = {k: t for k, t in times.items() if not k.startswith("jaxkl")}
             baseline = min(peers, key=peers.get) if peers else next(iter(times))

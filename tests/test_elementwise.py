@@ -115,12 +115,13 @@ def test_interior_table_jit_and_grads(name, dtype, shapes, rng):
     np.testing.assert_allclose(out, ref, rtol=8 * np.finfo(dtype).eps, atol=1e-30)
     np.testing.assert_allclose(f(x, y), out, rtol=8 * np.finfo(dtype).eps)
     if dtype == np.float64:
-        check_grads(f, (x, y), order=2, modes=["fwd", "rev"])
+        # Second order on one shape; first order (the broadcast reductions) on the others.
+        check_grads(jax.jit(f), (x, y), order=2 if shapes == ((7,), (7,)) else 1, modes=["fwd", "rev"])
 
 
 def test_entr_grads(rng):
     x = rng.uniform(0.05, 2.0, (4, 3))
-    check_grads(jaxkl.entr, (x,), order=2, modes=["fwd", "rev"])
+    check_grads(jax.jit(jaxkl.entr), (x,), order=2, modes=["fwd", "rev"])
 
 
 def test_gradients_at_boundaries_are_finite_and_documented():

@@ -24,12 +24,22 @@ def test_tour_prints_backend_and_scipy_examples():
 
 
 def test_bench_json_has_the_rows_and_ratios():
-    r = _run("bench", "--tokens", "8", "--vocab", "256", "--repeats", "2", "--json")
+    r = _run("bench", "--tokens", "8", "--vocab", "256", "--pairs", "1000", "--repeats", "2", "--smoke", "--json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     titles = [row["row"] for row in data["rows"]]
     assert any(t.startswith("kl, probabilities") for t in titles)
     assert any(t.startswith("kl_logits") and "forward+backward" in t for t in titles)
+    for name in (
+        "Normal‖Normal",
+        "Dirichlet‖Dirichlet",
+        "MultivariateNormal‖",
+        "LowRankMultivariateNormal‖",
+        "Monte-Carlo KL",
+        "knn_kl",
+        "quadrature KL",
+    ):
+        assert any(name in t for t in titles), (name, titles)
     for row in data["rows"]:
         assert row["ratio_to_baseline"][row["baseline"]] == 1.0
         assert all(v > 0 for v in row["times_ms"].values())
