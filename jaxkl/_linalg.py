@@ -180,7 +180,7 @@ def cov_bregman(cov_a: jax.Array, cov_b: jax.Array, rhs: jax.Array | None = None
     Returns:
         ``(value, L_A⁻¹ rhs or None)``.
 
-    Both matrices are factored in one Cholesky call and M = L_A⁻¹L_B (lower triangular)
+    Both matrices are factored by Cholesky and M = L_A⁻¹L_B (lower triangular)
     comes from one triangular solve (with ``rhs`` as extra columns); the value is the sum-of-squares form of M − I
     (``_tril_form``), whose rounding error (~ε·cond(L_A) absolute in M) is small relative
     to the value unless B ≈ A. Where ‖M − I‖_F ≤ ρ₀ (B ≈ A) the factor is refined from
@@ -193,10 +193,9 @@ def cov_bregman(cov_a: jax.Array, cov_b: jax.Array, rhs: jax.Array | None = None
     shape = jnp.broadcast_shapes(cov_a.shape[:-2], cov_b.shape[:-2], () if rhs is None else rhs.shape[:-2])
     a = jnp.broadcast_to(cov_a, shape + (d, d))
     b = jnp.broadcast_to(cov_b, shape + (d, d))
-    # One Cholesky call for both: two independent batched LAPACK calls may run concurrently
-    # in XLA:CPU and deadlock its thread pool (jaxlib 0.10.2, 2 cores).
-    lab = jnp.linalg.cholesky(jnp.stack([a, b]))
-    la, lb = lab[0], lab[1]
+    # Two independent calls, which XLA:CPU may run concurrently (faster than one call on the
+    # stacked batch). jaxlib 0.10's batched LAPACK kernels can deadlock then; it is excluded.
+    la, lb = jnp.linalg.cholesky(a), jnp.linalg.cholesky(b)
     cols = [lb] if rhs is None else [lb, jnp.broadcast_to(rhs, shape + rhs.shape[-2:])]
     x = lax.linalg.triangular_solve(la, jnp.concatenate(cols, -1), left_side=True, lower=True)
     eye = jnp.eye(d, dtype=a.dtype)
@@ -204,7 +203,7 @@ def cov_bregman(cov_a: jax.Array, cov_b: jax.Array, rhs: jax.Array | None = None
     far = _tril_form(g)
     near = jnp.sum(g * g, axis=(-2, -1)) <= series_radius2(a.dtype)
 
-    def refined():  # runs after the solve above (no two LAPACK calls in flight at once)
+    def refined():
         s = whiten_sym(tril_inverse(la), b - a)
         return jnp.where(near, _tril_form(_refine_factor(g, s)), far)
 
