@@ -22,6 +22,8 @@ L_q⁻¹(μp − μq). Results have the broadcast batch shape and the compute dt
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -155,15 +157,39 @@ def _lowrank_view(d, dt):
     return loc.astype(dt), s * s, None
 
 
+# On CPU a batch of low-rank pairs is evaluated a few pairs at a time (``lax.map``): a
+# pair's working set (a few [d, 3r] arrays) then stays in cache and the time grows like d,
+# instead of jumping when the whole batch's arrays outgrow the cache (measured on 2 cores,
+# 64 pairs, r = 8: d = 2048 about 3× faster, d = 1024 on par).
+_CPU_PAIRS_PER_STEP = 8
+
+
+def _lowrank_core(mp_, dp, wp, mq_, dq, wq):
+    breg, what, cap_tril = _linalg.lowrank_bregman(dq, wq, dp, wp)
+    return 0.5 * (breg + lowrank_maha(mp_ - mq_, dq, what, cap_tril))
+
+
 def _lowrank_kl(p, q):
     """KL for low-rank/diagonal pairs in O(d·r²) (``_linalg.lowrank_bregman``)."""
     _check_event(p, q)
     dt = _dtype(p, q)
     mp_, dp, wp = _lowrank_view(p, dt)
     mq_, dq, wq = _lowrank_view(q, dt)
-    breg, what, cap_tril = _linalg.lowrank_bregman(dq, wq, dp, wp)
-    maha = lowrank_maha(mp_ - mq_, dq, what, cap_tril)
-    return 0.5 * (breg + maha)
+    parts = ((mp_, 1), (dp, 1), (wp, 2), (mq_, 1), (dq, 1), (wq, 2))
+    batch = jnp.broadcast_shapes(*(x.shape[: x.ndim - nd] for x, nd in parts if x is not None))
+    size = math.prod(batch)
+    if jax.default_backend() != "cpu" or size < 2 * _CPU_PAIRS_PER_STEP:
+        return _lowrank_core(mp_, dp, wp, mq_, dq, wq)
+
+    def flat(x, nd):
+        if x is None:
+            return None
+        event = x.shape[x.ndim - nd :]
+        return jnp.broadcast_to(x, batch + event).reshape((size,) + event)
+
+    flat_parts = tuple(flat(x, nd) for x, nd in parts)
+    out = jax.lax.map(lambda t: _lowrank_core(*t), flat_parts, batch_size=_CPU_PAIRS_PER_STEP)
+    return out.reshape(batch)
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
