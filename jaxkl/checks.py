@@ -102,6 +102,27 @@ _CONSTRAINTS = {
     "positive_integer": (lambda v: (v >= 1) & (v == jnp.floor(v)) & jnp.isfinite(v), "a positive integer"),
     "real_or_inf": (lambda v: ~jnp.isnan(v), "a real number or ±inf (not NaN)"),
     "logits": (lambda v: ~jnp.isnan(v) & (v < jnp.inf), "a logit: real or -inf"),
+    # SPD: symmetric (to a few ulp of the largest entry) and a Cholesky factorization exists
+    # (jnp.linalg.cholesky returns NaN where it fails).
+    "positive_definite": (
+        lambda v: (
+            jnp.all(jnp.isfinite(jnp.linalg.cholesky(v)), axis=(-2, -1))
+            & jnp.all(
+                jnp.abs(v - jnp.swapaxes(v, -1, -2))
+                <= 8 * jnp.finfo(v.dtype).eps * jnp.max(jnp.abs(v), axis=(-2, -1), keepdims=True),
+                axis=(-2, -1),
+            )
+        ),
+        "a symmetric positive-definite matrix",
+    ),
+    "lower_cholesky": (
+        lambda v: (
+            jnp.all(jnp.triu(v, 1) == 0, axis=(-2, -1))
+            & jnp.all(jnp.diagonal(v, axis1=-2, axis2=-1) > 0, axis=-1)
+            & jnp.all(jnp.isfinite(v), axis=(-2, -1))
+        ),
+        "lower triangular with a positive diagonal",
+    ),
 }
 
 
@@ -111,11 +132,13 @@ def validate_params(cls_name: str, params: dict) -> None:
     ``params`` maps a parameter name to ``(array, constraint)`` with ``constraint`` one of
     ``real``, ``positive``, ``nonnegative``, ``unit_interval``, ``open_unit_interval``,
     ``half_open_unit_interval``, ``nonnegative_integer``, ``positive_integer``,
-    ``real_or_inf``, ``logits`` or ``simplex`` (entries in [0, 1] summing to 1 along the last
-    axis). Every parameter is reduced to one flag on the device and all flags travel to the
-    host in one callback (cost: one pass over the parameters and one host round trip per
-    construction); eagerly the failure is a ``ValueError`` naming the parameter and the
-    constraint, under jit a ``jax.errors.JaxRuntimeError`` with the same text.
+    ``real_or_inf``, ``logits``, ``positive_definite`` (symmetric, with a Cholesky factor),
+    ``lower_cholesky`` (lower triangular, positive diagonal) or ``simplex`` (entries in
+    [0, 1] summing to 1 along the last axis). Every parameter is reduced to one flag on the
+    device and all flags travel to the host in one callback (cost: one pass over the
+    parameters and one host round trip per construction); eagerly the failure is a
+    ``ValueError`` naming the parameter and the constraint, under jit a
+    ``jax.errors.JaxRuntimeError`` with the same text.
     """
     flags, messages = [], []
     for name, (v, constraint) in params.items():
@@ -128,6 +151,6 @@ def validate_params(cls_name: str, params: dict) -> None:
             pred, text = _CONSTRAINTS[constraint]
             ok = jnp.all(pred(v))
         flags.append(~ok)
-        messages.append(f"{cls_name}: `{name}` must be {text}")
+        messages.append(f"{cls_name}: `{name.lstrip('_')}` must be {text}")
     if flags:
         jax.debug.callback(_raise_if, jnp.stack(flags), tuple(messages))

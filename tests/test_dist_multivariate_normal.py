@@ -114,3 +114,26 @@ def test_independent(rng):
     assert isinstance(d2, Independent) and d2.reinterpreted_batch_ndims == 1
     with pytest.raises(ValueError, match="exceeds"):
         Independent(Normal(loc, scale), 3)
+
+
+def test_validate_args_checks_the_matrix():
+    import jax.numpy as jnp
+
+    MultivariateNormal(jnp.zeros(2), covariance_matrix=jnp.eye(2), validate_args=True)
+    MultivariateNormal(jnp.zeros(2), scale_tril=jnp.array([[1.0, 0.0], [0.5, 2.0]]), validate_args=True)
+    bad = [
+        (
+            {"covariance_matrix": jnp.array([[1.0, 2.0], [2.0, 1.0]])},
+            "`covariance_matrix` must be a symmetric positive",
+        ),
+        (
+            {"covariance_matrix": jnp.array([[1.0, 0.1], [0.0, 1.0]])},
+            "`covariance_matrix` must be a symmetric positive",
+        ),
+        ({"precision_matrix": -jnp.eye(2)}, "`precision_matrix` must be a symmetric positive"),
+        ({"scale_tril": jnp.array([[1.0, 1.0], [0.0, 1.0]])}, "`scale_tril` must be lower triangular"),
+        ({"scale_tril": jnp.array([[-1.0, 0.0], [0.0, 1.0]])}, "`scale_tril` must be lower triangular"),
+    ]
+    for kw, msg in bad:
+        with pytest.raises(ValueError, match=msg):
+            MultivariateNormal(jnp.zeros(2), validate_args=True, **kw)

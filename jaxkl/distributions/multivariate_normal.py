@@ -81,7 +81,8 @@ class MultivariateNormal(Distribution):
         precision_matrix: Σ⁻¹, ``[..., d, d]``; or
         scale_tril: the lower Cholesky factor L of Σ = L Lᵀ, ``[..., d, d]`` (positive
             diagonal; the upper triangle is ignored). Exactly one of the three.
-        validate_args: check that ``loc`` is finite (one host round trip).
+        validate_args: check that ``loc`` is finite and the matrix symmetric positive definite
+            (``scale_tril``: lower triangular with a positive diagonal); one host round trip.
 
     The parameterization given is stored; the other two are derived properties. The batch
     shape is the broadcast of ``loc.shape[:-1]`` and the matrix's ``shape[:-2]``.
@@ -98,7 +99,12 @@ class MultivariateNormal(Distribution):
     """
 
     _params = ("loc", "_covariance_matrix", "_precision_matrix", "_scale_tril")
-    arg_constraints = {"loc": "real"}
+    arg_constraints = {
+        "loc": "real",
+        "_covariance_matrix": "positive_definite",
+        "_precision_matrix": "positive_definite",
+        "_scale_tril": "lower_cholesky",
+    }
     reparameterized = True
 
     def __init__(
