@@ -320,7 +320,7 @@ def test_bfloat16_parameters_compute_in_float32():
 def test_validate_args():
     with pytest.raises(ValueError, match="concentration1"):
         Beta(-1.0, 2.0, validate_args=True)
-    with pytest.raises(ValueError, match="_probs"):
+    with pytest.raises(ValueError, match="`probs`"):
         ContinuousBernoulli(probs=1.5, validate_args=True)
     with pytest.raises(ValueError, match="concentration"):
         VonMises(0.0, -1.0, validate_args=True)
