@@ -19,6 +19,7 @@ from .discrete import kl as kl
 from .elementwise import entr as entr
 from .elementwise import kl_div as kl_div
 from .elementwise import rel_entr as rel_entr
+from .logits import jsd_logits as jsd_logits
 from .logits import kl_logits as kl_logits
 from .monte_carlo import kl_estimate as kl_estimate
 from .monte_carlo import kl_estimator_terms as kl_estimator_terms
@@ -35,6 +36,7 @@ __all__ = [
     "entr",
     "entropy",
     "js_divergence",
+    "jsd_logits",
     "kl",
     "kl_div",
     "kl_divergence",

@@ -103,6 +103,29 @@ def _rows(n: int, v: int):
     }
     yield f"kl_logits [{n}, {v}] float32, forward+backward", "log_softmax formulation", fns, (a, b), []
 
+    a16, b16 = a.astype(jnp.bfloat16), b.astype(jnp.bfloat16)
+
+    def naive_logits32(a, b):
+        return naive_logits(a.astype(jnp.float32), b.astype(jnp.float32))
+
+    fns = {
+        "log_softmax formulation": fwd_bwd(naive_logits32),
+        "jaxkl.kl_logits": fwd_bwd(lambda a, b: jaxkl.kl_logits(a, b)),
+    }
+    yield f"kl_logits [{n}, {v}] bfloat16, forward+backward", "log_softmax formulation", fns, (a16, b16), []
+
+    def naive_jsd(a, b):
+        lp = jax.nn.log_softmax(a, axis=-1)
+        lq = jax.nn.log_softmax(b, axis=-1)
+        lm = jnp.logaddexp(lp, lq) - jnp.log(2.0)
+        return 0.5 * jnp.sum(jnp.exp(lp) * (lp - lm), axis=-1) + 0.5 * jnp.sum(jnp.exp(lq) * (lq - lm), axis=-1)
+
+    fns = {
+        "log-space mixture formulation": fwd_bwd(naive_jsd),
+        "jaxkl.jsd_logits": fwd_bwd(lambda a, b: jaxkl.jsd_logits(a, b)),
+    }
+    yield f"jsd_logits [{n}, {v}] float32, forward+backward", "log-space mixture formulation", fns, (a, b), []
+
 
 FASTEST_PEER = "fastest peer"
 

@@ -55,7 +55,9 @@ def _terms(l: jax.Array, estimator: str) -> jax.Array:
     return expm1mx(-l)  # e^{−l} − 1 + l, never negative, accurate for small |l|
 
 
-def kl_estimator_terms(log_p: ArrayLike, log_q: ArrayLike, *, estimator: Estimator = "k1") -> jax.Array:
+def kl_estimator_terms(
+    log_p: ArrayLike, log_q: ArrayLike, *, estimator: Estimator = "k1", where: ArrayLike | None = None
+) -> jax.Array:
     """Per-sample Schulman estimators of KL(p ‖ q) from log p(x) and log q(x) at x ~ p.
 
     With l = log p(x) − log q(x): k1 = l, k2 = l²/2, k3 = (e^{−l} − 1) + l (computed as
@@ -72,9 +74,14 @@ def kl_estimator_terms(log_p: ArrayLike, log_q: ArrayLike, *, estimator: Estimat
         log_p: log p(x) at samples x ~ p, any shape.
         log_q: log q(x) at the same samples, broadcasting against ``log_p``.
         estimator: ``"k1"``, ``"k2"`` or ``"k3"``.
+        where: optional boolean mask broadcastable to the terms (e.g. padding tokens):
+            ``False`` entries give 0 and gradient 0, whatever their log-probabilities
+            (also ±inf or NaN).
 
     Returns:
         The per-sample values, of the broadcast shape and floating dtype of the inputs.
+        For the RL KL penalty, average them over the kept tokens, e.g.
+        ``terms.sum() / where.sum()``.
 
     Raises:
         ValueError: an unknown ``estimator``.
@@ -93,7 +100,21 @@ def kl_estimator_terms(log_p: ArrayLike, log_q: ArrayLike, *, estimator: Estimat
     log_p = jnp.asarray(log_p)
     log_q = jnp.asarray(log_q)
     dt = jnp.result_type(log_p, log_q, float)
-    return _terms(log_p.astype(dt) - log_q.astype(dt), estimator)
+    l = log_p.astype(dt) - log_q.astype(dt)
+    if where is None:
+        return _terms(l, estimator)
+    mask = jnp.asarray(where)
+    if mask.dtype != jnp.bool_:
+        raise TypeError(f"kl_estimator_terms: `where` must be a boolean array; got dtype {mask.dtype}")
+    try:
+        shape = jnp.broadcast_shapes(mask.shape, l.shape)
+    except ValueError:
+        raise ValueError(
+            f"kl_estimator_terms: `where` with shape {mask.shape} does not broadcast to {l.shape}"
+        ) from None
+    mask = jnp.broadcast_to(mask, shape)
+    l = jnp.broadcast_to(l, shape)
+    return jnp.where(mask, _terms(jnp.where(mask, l, 0.0), estimator), 0.0)  # double where: no NaN gradient
 
 
 def _resolve_gradient(p: Distribution, gradient: str, estimator: str) -> str:

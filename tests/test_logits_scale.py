@@ -1,0 +1,340 @@
+"""kl_logits / jsd_logits at [tokens, vocab] scale: memory, accuracy near p = q, bf16,
+masks, temperature, both code paths (row blocks and fused), sharding, RL estimators."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special as sp
+from jax.test_util import check_grads
+
+import jaxkl
+import jaxkl.logits as L
+
+
+@pytest.fixture(params=["blocks", "fused"])
+def path(request, monkeypatch):
+    """Run a test on the row-block path (tiny blocks, so loops really run) and the fused one."""
+    monkeypatch.setattr(L, "_FORCE_BLOCKS", request.param == "blocks")
+    monkeypatch.setattr(L, "_BLOCK_ELEMENTS", 64)
+    return request.param
+
+
+def _ref_kl(a, b, t=1.0):
+    """float64 reference: scipy log_softmax, Σ p(log p − log q); exact for these inputs."""
+    lp = sp.log_softmax(np.asarray(a, np.float64) / t, -1)
+    lq = sp.log_softmax(np.asarray(b, np.float64) / t, -1)
+    p = np.exp(lp)
+    return np.sum(np.where(p > 0, p * (lp - np.where(p > 0, lq, 0.0)), 0.0), -1)
+
+
+def _mp_kl(a, b):
+    """KL from float32/64 logits in 40-digit arithmetic (mpmath), row by row.
+
+    Needed near p = q with a common shift: there the float64 log_softmax formula
+    cancels (Σ p·(log p − log q) with log p − log q ≈ the shift) and is itself only
+    ~1e-16·shift absolute.
+    """
+    import mpmath
+
+    with mpmath.workdps(40):
+        out = []
+        for ra, rb in zip(np.asarray(a, np.float64), np.asarray(b, np.float64)):
+            xa, xb = [mpmath.mpf(float(x)) for x in ra], [mpmath.mpf(float(x)) for x in rb]
+            la = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xa))
+            lb = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xb))
+            out.append(float(mpmath.fsum(mpmath.exp(x - la) * ((x - la) - (y - lb)) for x, y in zip(xa, xb))))
+    return np.array(out)
+
+
+def _ref_kl_grads(a, b, t=1.0):
+    lp = sp.log_softmax(np.asarray(a, np.float64) / t, -1)
+    lq = sp.log_softmax(np.asarray(b, np.float64) / t, -1)
+    p, q = np.exp(lp), np.exp(lq)
+    kl = np.sum(p * (lp - lq), -1, keepdims=True)
+    return p * (lp - lq - kl) / t, (q - p) / t
+
+
+def _ref_jsd(a, b, beta):
+    lp = sp.log_softmax(np.asarray(a, np.float64), -1)
+    lq = sp.log_softmax(np.asarray(b, np.float64), -1)
+    lm = np.logaddexp(np.log(beta) + lp, np.log1p(-beta) + lq)
+    p, q = np.exp(lp), np.exp(lq)
+    return beta * np.sum(p * (lp - lm), -1) + (1 - beta) * np.sum(q * (lq - lm), -1)
+
+
+def _grads(f, a, b, **kw):
+    return jax.grad(lambda a, b: jnp.sum(f(a, b, **kw)), argnums=(0, 1))(a, b)
+
+
+# ------------------------------------------------------------------- values/grads
+
+
+@pytest.mark.parametrize("spread", [3.0, 1e-2, 1e-4, 1e-6], ids=lambda s: f"spread={s:g}")
+def test_kl_float32_relative_accuracy_down_to_p_near_q(spread, path, rng):
+    """Relative error ≤ 2e-5 in float32 against float64, however close p is to q.
+
+    b = a + 7 + spread·noise: a common shift (which must cancel exactly) plus a small
+    difference; the KL goes down to ~1e-13. The textbook formula has an absolute error
+    ~1e-7 and so a relative error of order 1e6 at the smallest spread.
+    """
+    a = (4 * rng.standard_normal((6, 200))).astype(np.float32)
+    b = (a + 7.0 + spread * rng.standard_normal(a.shape)).astype(np.float32)
+    want = _mp_kl(a, b)
+    got = np.asarray(jax.jit(lambda a, b: jaxkl.kl_logits(a, b))(a, b))
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=0)
+    if spread <= 1e-4:
+        lp, lq = jax.nn.log_softmax(a), jax.nn.log_softmax(b)
+        naive = np.asarray(jnp.sum(jnp.exp(lp) * (lp - lq), -1))
+        assert np.max(np.abs(naive / want - 1)) > 1e-2  # the problem being solved is real
+
+
+@pytest.mark.parametrize("spread", [3.0, 1e-3], ids=lambda s: f"spread={s:g}")
+def test_kl_gradients_float32(spread, path, rng):
+    a = (3 * rng.standard_normal((10, 257))).astype(np.float32)
+    b = (a + spread * rng.standard_normal(a.shape)).astype(np.float32)
+    ga, gb = jax.jit(lambda a, b: _grads(jaxkl.kl_logits, a, b))(a, b)
+    ra, rb = _ref_kl_grads(a, b)
+    scale = np.max(np.abs(ra))
+    np.testing.assert_allclose(ga, ra, rtol=1e-4, atol=1e-4 * scale)
+    np.testing.assert_allclose(gb, rb, rtol=1e-4, atol=1e-4 * np.max(np.abs(rb)))
+
+
+def test_kl_float64_and_check_grads(path, rng):
+    with jax.enable_x64(True):
+        a = rng.standard_normal((5, 40))
+        b = a + 0.1 * rng.standard_normal((5, 40))
+        np.testing.assert_allclose(jaxkl.kl_logits(a, b), _ref_kl(a, b), rtol=1e-12)
+        check_grads(lambda a, b: jaxkl.kl_logits(a, b), (a, b), order=1, modes=["rev"])
+
+
+def test_temperature(path, rng):
+    a = rng.standard_normal((6, 50)).astype(np.float32)
+    b = rng.standard_normal((6, 50)).astype(np.float32)
+    got = jaxkl.kl_logits(a, b, temperature=2.5)
+    np.testing.assert_allclose(got, _ref_kl(a, b, 2.5), rtol=2e-5)
+    ga, gb = _grads(jaxkl.kl_logits, a, b, temperature=2.5)
+    ra, rb = _ref_kl_grads(a, b, 2.5)
+    np.testing.assert_allclose(ga, ra, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(gb, rb, rtol=1e-4, atol=1e-7)
+    with pytest.raises(ValueError, match="temperature"):
+        jaxkl.kl_logits(a, b, temperature=0.0)
+    with pytest.raises(TypeError, match="temperature"):
+        jax.jit(lambda t: jaxkl.kl_logits(a, b, temperature=t))(1.0)
+
+
+def test_bfloat16_inputs(path, rng):
+    """bf16 in: values equal the float32 computation on the same (bf16) numbers,
+    gradients come back in bfloat16 and match to bf16 rounding."""
+    a = jnp.asarray(3 * rng.standard_normal((8, 129)), jnp.bfloat16)
+    b = jnp.asarray(3 * rng.standard_normal((8, 129)), jnp.bfloat16)
+    a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    for f, ref in [(jaxkl.kl_logits, _ref_kl(a32, b32)), (jaxkl.jsd_logits, _ref_jsd(a32, b32, 0.5))]:
+        out = f(a, b)
+        assert out.dtype == jnp.float32
+        np.testing.assert_allclose(out, ref, rtol=2e-5)
+        ga, gb = _grads(f, a, b)
+        assert ga.dtype == gb.dtype == jnp.bfloat16
+        ra, rb = _grads(f, a32, b32)
+        np.testing.assert_allclose(np.asarray(ga, np.float32), ra, rtol=1e-2, atol=1e-2 * np.max(np.abs(ra)))
+        np.testing.assert_allclose(np.asarray(gb, np.float32), rb, rtol=1e-2, atol=1e-2 * np.max(np.abs(rb)))
+
+
+# ------------------------------------------------------------------------- masks
+
+
+@pytest.mark.parametrize("fn", ["kl", "jsd"])
+def test_row_mask_contributes_nothing_and_gets_zero_gradient(fn, path, rng):
+    f = jaxkl.kl_logits if fn == "kl" else jaxkl.jsd_logits
+    a = rng.standard_normal((9, 31)).astype(np.float32)
+    b = rng.standard_normal((9, 31)).astype(np.float32)
+    a[4] = np.nan  # an ignored row may hold anything
+    keep = np.ones(9, bool)
+    keep[[2, 4, 7]] = False
+    out = f(a, b, where=keep[:, None])
+    assert np.all(np.asarray(out)[~keep] == 0.0)
+    ref = _ref_kl(a[keep], b[keep]) if fn == "kl" else _ref_jsd(a[keep], b[keep], 0.5)
+    np.testing.assert_allclose(np.asarray(out)[keep], ref, rtol=2e-5)
+    ga, gb = _grads(f, a, b, where=keep[:, None])
+    assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))
+    assert np.all(np.asarray(ga)[~keep] == 0.0) and np.all(np.asarray(gb)[~keep] == 0.0)
+
+
+def test_entry_mask_equals_dropping_the_entries(path, rng):
+    a = rng.standard_normal((4, 20)).astype(np.float32)
+    b = rng.standard_normal((4, 20)).astype(np.float32)
+    keep = rng.random(20) > 0.3
+    np.testing.assert_allclose(jaxkl.kl_logits(a, b, where=keep), _ref_kl(a[:, keep], b[:, keep]), rtol=2e-5)
+    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, where=keep), _ref_jsd(a[:, keep], b[:, keep], 0.5), rtol=2e-5)
+    ga, _ = _grads(jaxkl.kl_logits, a, b, where=keep)
+    assert np.all(np.asarray(ga)[:, ~keep] == 0.0)
+
+
+def test_mask_validation():
+    a = np.zeros((3, 4), np.float32)
+    with pytest.raises(TypeError, match="boolean"):
+        jaxkl.kl_logits(a, a, where=np.ones((3, 1)))
+    with pytest.raises(ValueError, match=r"\(3, 2\).*\(3, 4\)"):
+        jaxkl.jsd_logits(a, a, where=np.ones((3, 2), bool))
+
+
+# --------------------------------------------------------------------------- JSD
+
+
+@pytest.mark.parametrize("beta", [0.1, 0.5, 0.9])
+def test_jsd_against_float64(beta, path, rng):
+    a = (3 * rng.standard_normal((7, 64))).astype(np.float32)
+    b = (3 * rng.standard_normal((7, 64))).astype(np.float32)
+    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, beta=beta), _ref_jsd(a, b, beta), rtol=2e-5)
+    with jax.enable_x64(True):
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        np.testing.assert_allclose(jaxkl.jsd_logits(a64, b64, beta=beta), _ref_jsd(a64, b64, beta), rtol=1e-12)
+        check_grads(lambda a, b: jaxkl.jsd_logits(a, b, beta=beta), (a64, b64), order=1, modes=["rev"])
+
+
+def _mp_jsd(a, b, beta):
+    import mpmath
+
+    with mpmath.workdps(40):
+        out = []
+        for ra, rb in zip(np.asarray(a, np.float64), np.asarray(b, np.float64)):
+            xa, xb = [mpmath.mpf(float(x)) for x in ra], [mpmath.mpf(float(x)) for x in rb]
+            la = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xa))
+            lb = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xb))
+            tot = mpmath.mpf(0)
+            for x, y in zip(xa, xb):
+                p, q = mpmath.exp(x - la), mpmath.exp(y - lb)
+                m = beta * p + (1 - beta) * q
+                tot += beta * p * mpmath.log(p / m) + (1 - beta) * q * mpmath.log(q / m)
+            out.append(float(tot))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("spread", [1e-2, 1e-4], ids=lambda s: f"spread={s:g}")
+def test_jsd_near_p_equals_q_relative(spread, path, rng):
+    a = (4 * rng.standard_normal((4, 150))).astype(np.float32)
+    b = (a + 5.0 + spread * rng.standard_normal(a.shape)).astype(np.float32)
+    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, beta=0.3), _mp_jsd(a, b, 0.3), rtol=2e-5)
+
+
+def test_jsd_beta_endpoints_and_bounds(rng):
+    a = rng.standard_normal((3, 10)).astype(np.float32)
+    b = rng.standard_normal((3, 10)).astype(np.float32)
+    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, beta=0), _ref_kl(a, b), rtol=2e-5)
+    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, beta=1), _ref_kl(b, a), rtol=2e-5)
+    # disjoint supports: JSD_½ = log 2 exactly, 1 bit
+    x = np.array([0.0, -np.inf]), np.array([-np.inf, 0.0])
+    np.testing.assert_allclose(jaxkl.jsd_logits(*x, base=2), 1.0, rtol=1e-6)
+    for bad in [-0.1, 1.5]:
+        with pytest.raises(ValueError, match="beta"):
+            jaxkl.jsd_logits(a, b, beta=bad)
+
+
+def test_jsd_extreme_logits_no_nan(path):
+    """Log-probabilities far below −104 (float32 probabilities underflow to 0): the
+    mixture is formed in log space, so values and gradients stay finite."""
+    a = np.array([[0.0, -2000.0, -50.0, 3.0]], np.float32)
+    b = np.array([[-3000.0, 0.0, 10.0, -800.0]], np.float32)
+    out = jaxkl.jsd_logits(a, b)
+    np.testing.assert_allclose(out, _ref_jsd(a, b, 0.5), rtol=2e-5)
+    ga, gb = _grads(jaxkl.jsd_logits, a, b)
+    assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))
+
+
+# ------------------------------------------------------------------------ memory
+
+
+def _temp_mib(f, dtype, n=4096, v=131072):
+    s = jax.ShapeDtypeStruct((n, v), dtype)
+    c = jax.jit(jax.value_and_grad(lambda a, b: jnp.sum(f(a, b)), argnums=(0, 1))).lower(s, s).compile()
+    return c.memory_analysis().temp_size_in_bytes / 2**20
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the budget is checked on XLA:CPU's compilation")
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16], ids=["float32", "bfloat16"])
+@pytest.mark.parametrize("fn", ["kl_logits", "jsd_logits"])
+def test_value_and_grad_temporaries_at_4096_by_131072(fn, dtype):
+    """value_and_grad at N = 4096, V = 131072: compiled temporaries ≤ 160 MiB
+    (XLA's memory_analysis, deterministic), where the log_softmax formulation needs
+    about one float32 [N, V] array per intermediate (≥ 4 GiB)."""
+    got = _temp_mib(getattr(jaxkl, fn), dtype)
+    assert got <= 160, f"{fn} {dtype}: {got:.1f} MiB of temporaries"
+
+    def naive(a, b):
+        lp = jax.nn.log_softmax(a.astype(jnp.float32), -1)
+        lq = jax.nn.log_softmax(b.astype(jnp.float32), -1)
+        return jnp.sum(jnp.exp(lp) * (lp - lq), -1)
+
+    assert _temp_mib(naive, dtype) >= 4096  # the measurement sees [N, V] temporaries
+
+
+# ---------------------------------------------------------------------- sharding
+
+_SHARDING_SCRIPT = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp, numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    import jaxkl
+    assert jax.device_count() == 8
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((64, 256)).astype(np.float32) * 3
+    b = (a + 0.1 * rng.standard_normal(a.shape)).astype(np.float32)
+    mesh = Mesh(np.array(jax.devices()), ("x",))
+
+    def run(f, a, b):
+        return jax.jit(jax.value_and_grad(lambda a, b: jnp.sum(f(a, b)), argnums=(0, 1)))(a, b)
+
+    for name, f in [("kl", jaxkl.kl_logits), ("jsd", jaxkl.jsd_logits)]:
+        v0, (ga0, gb0) = run(f, a, b)
+        per_row0 = f(a, b)
+        for spec in [P("x", None), P(None, "x")]:
+            sh = NamedSharding(mesh, spec)
+            sa, sb = jax.device_put(a, sh), jax.device_put(b, sh)
+            v, (ga, gb) = run(f, sa, sb)
+            np.testing.assert_allclose(v, v0, rtol=2e-5)
+            np.testing.assert_allclose(ga, ga0, rtol=1e-4, atol=1e-7)
+            np.testing.assert_allclose(gb, gb0, rtol=1e-4, atol=1e-7)
+            np.testing.assert_allclose(jax.jit(f)(sa, sb), per_row0, rtol=2e-5)  # summation order differs
+            assert ga.sharding.is_equivalent_to(sh, 2), (name, spec, ga.sharding)
+            print(name, spec, "ok")
+    """
+)
+
+
+@pytest.mark.parametrize("blocks", [None, True], ids=["default", "blocks"])
+def test_sharded_over_tokens_and_vocabulary(blocks, tmp_path):
+    """8 simulated CPU devices: inputs sharded over tokens and over the vocabulary give the
+    unsharded values and gradients, and the gradients keep the inputs' sharding."""
+    script = tmp_path / "sharded.py"
+    # blocks of 8 rows (2048 entries): the 8 token shards divide them
+    force = f"import jaxkl.logits as L; L._FORCE_BLOCKS = {blocks}; L._BLOCK_ELEMENTS = 2048\n"
+    script.write_text(force + _SHARDING_SCRIPT)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
+    res = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("ok") == 4
+
+
+# ------------------------------------------------------------- RL token estimators
+
+
+def test_estimator_terms_mask(rng):
+    lp = jnp.asarray(rng.standard_normal((4, 6)))
+    lq = jnp.asarray(rng.standard_normal((4, 6)))
+    lp = lp.at[0, 0].set(-jnp.inf)  # a padded position holding garbage
+    keep = np.ones((4, 6), bool)
+    keep[0, 0] = keep[3, 2:] = False
+    for est in ["k1", "k2", "k3"]:
+        t = jaxkl.kl_estimator_terms(lp, lq, estimator=est, where=keep)
+        ref = jaxkl.kl_estimator_terms(lp, lq, estimator=est)
+        np.testing.assert_array_equal(np.asarray(t)[~keep], 0.0)
+        np.testing.assert_allclose(np.asarray(t)[keep], np.asarray(ref)[keep])
+        g = jax.grad(lambda x: jnp.sum(jaxkl.kl_estimator_terms(x, lq, estimator=est, where=keep)))(lp)
+        assert np.all(np.isfinite(g)) and np.all(np.asarray(g)[~keep] == 0.0)
+    with pytest.raises(TypeError, match="boolean"):
+        jaxkl.kl_estimator_terms(lp, lq, where=np.ones((4, 6)))
