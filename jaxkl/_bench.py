@@ -126,6 +126,26 @@ def _rows(n: int, v: int):
     }
     yield f"jsd_logits [{n}, {v}] float32, forward+backward", "log-space mixture formulation", fns, (a, b), []
 
+    hdim = max(8, v // 64)
+    kh, kw = jax.random.split(jax.random.key(1))
+    hid = jax.random.normal(kh, (n, hdim), jnp.float32)
+    w = jax.random.normal(kw, (hdim, v), jnp.float32) / jnp.sqrt(hdim)
+
+    def lin_grad(f):
+        def run(h, w, t):
+            gh, gw = jax.grad(lambda h, w: jnp.mean(f(h, w, t)), argnums=(0, 1))(h, w)
+            return jnp.concatenate([gh.ravel(), gw.ravel()])
+
+        return run
+
+    fns = {
+        "hidden @ weight, log_softmax formulation": lin_grad(lambda h, w, t: naive_logits(t, h @ w)),
+        "hidden @ weight, jaxkl.kl_logits": lin_grad(lambda h, w, t: jaxkl.kl_logits(t, h @ w)),
+        "jaxkl.fused_linear_kl": lin_grad(lambda h, w, t: jaxkl.fused_linear_kl(h, w, teacher_logits=t)),
+    }
+    title = f"fused_linear_kl [{n}, {hdim}] @ [{hdim}, {v}] float32, forward+backward"
+    yield title, "hidden @ weight, log_softmax formulation", fns, (hid, w, a), []
+
 
 FASTEST_PEER = "fastest peer"
 
@@ -459,6 +479,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.rows:
         rows = [r for r in rows if args.rows.lower() in r[0].lower()]
+    bandwidth = None  # bytes/s of a read+write pass over a [tokens, vocab] float32 array
+    if any(r[0].startswith(("kl_logits", "jsd_logits")) for r in rows):
+        x = jnp.ones((args.tokens, args.vocab), jnp.float32)
+        t_copy, _, _ = _time_interleaved({"x + 1": lambda x: x + 1.0}, (x,), args.repeats)
+        bandwidth = 2 * x.size * 4 / t_copy["x + 1"]
+        header["measured_bandwidth_GBps"] = bandwidth / 1e9
     for i, (title, baseline, fns, fargs, skipped) in enumerate(rows, 1):
         print(f"[{i}/{len(rows)}] {title} ...", file=sys.stderr, flush=True)
         check = next((k for k in fns if k.startswith("jaxkl")), None) if title in _CHECKED_ROWS else None
@@ -468,9 +494,19 @@ def main(argv: list[str] | None = None) -> int:
             peers = {k: t for k, t in times.items() if not k.startswith("jaxkl")}
             baseline = min(peers, key=peers.get) if peers else next(iter(times))
         base_t = times[baseline]
+        notes = []
+        jk = next((k for k in times if k.startswith("jaxkl")), None)
+        if bandwidth is not None and jk is not None and title.startswith(("kl_logits", "jsd_logits")):
+            nv_bytes = fargs[0].size * fargs[0].dtype.itemsize
+            passes = times[jk] * bandwidth / nv_bytes
+            notes.append(f"{jk}: time = {passes:.1f} passes of N·V·bytes at the measured bandwidth")
+            if "forward+backward" not in title:
+                frac = 2 * nv_bytes / times[jk] / bandwidth
+                notes.append(f"{jk}: reads both inputs at {100 * frac:.0f}% of the measured bandwidth")
         results.append(
             {
                 "row": title,
+                "notes": notes,
                 "baseline": baseline,
                 "times_ms": {k: 1e3 * t for k, t in times.items()},
                 "compile_ms": {k: 1e3 * t for k, t in compile_s.items()},
@@ -492,4 +528,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         for s in r["skipped"]:
             print(f"  skipped: {s}")
+        for s in r["notes"]:
+            print(f"  {s}")
+    if "measured_bandwidth_GBps" in header:
+        print(
+            "\nmeasured bandwidth (x + 1 on a [tokens, vocab] float32 array): "
+            f"{header['measured_bandwidth_GBps']:.1f} GB/s"
+        )
     return 0

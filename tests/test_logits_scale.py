@@ -276,7 +276,8 @@ def test_value_and_grad_temporaries_at_4096_by_131072(fn, dtype):
 # ---------------------------------------------------------------------- sharding
 
 _SHARDING_SCRIPT = textwrap.dedent(
-    """
+    r"""
+    import re
     import jax, jax.numpy as jnp, numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     import jaxkl
@@ -301,6 +302,15 @@ _SHARDING_SCRIPT = textwrap.dedent(
             np.testing.assert_allclose(gb, gb0, rtol=1e-4, atol=1e-7)
             np.testing.assert_allclose(jax.jit(f)(sa, sb), per_row0, rtol=2e-5)  # summation order differs
             assert ga.sharding.is_equivalent_to(sh, 2), (name, spec, ga.sharding)
+            # no collective moves more than a row's worth of per-row statistics: the
+            # logits are never gathered (vocab sharding: partial sums are combined)
+            txt = jax.jit(jax.value_and_grad(lambda a, b: jnp.sum(f(a, b)), argnums=(0, 1))).lower(sa, sb).compile().as_text()
+            ops = re.findall(r"= (.*?) (?:all-gather|all-reduce|all-to-all|collective-permute)(?:-start)?\(", txt)
+            assert ops, (name, spec)  # the per-row reductions (or the total) need one
+            for result in ops:
+                for shape in re.findall(r"\w+\[([\d,]*)\]", result):
+                    size = int(np.prod([int(d) for d in shape.split(",") if d])) if shape else 1
+                    assert size <= 64 * 8, (name, spec, result)
             print(name, spec, "ok")
     """
 )
@@ -338,3 +348,77 @@ def test_estimator_terms_mask(rng):
         assert np.all(np.isfinite(g)) and np.all(np.asarray(g)[~keep] == 0.0)
     with pytest.raises(TypeError, match="boolean"):
         jaxkl.kl_estimator_terms(lp, lq, where=np.ones((4, 6)))
+
+
+# ------------------------------------------------------------------ fused linear
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+def test_fused_linear_kl_matches_matmul_then_kl_logits(reverse, rng):
+    n, h, v = 24, 16, 50
+    hid = rng.standard_normal((2, n // 2, h)).astype(np.float32)
+    w = (0.5 * rng.standard_normal((h, v))).astype(np.float32)
+    t = rng.standard_normal((2, n // 2, v)).astype(np.float32)
+    keep = rng.random((2, n // 2)) > 0.2
+    wts = jnp.asarray(rng.random((2, n // 2)), jnp.float32)  # a per-token cotangent
+
+    def ref(hid, w):
+        z = hid @ w
+        kl = jaxkl.kl_logits(z, t, temperature=1.5) if reverse else jaxkl.kl_logits(t, z, temperature=1.5)
+        return jnp.where(keep, kl, 0.0)
+
+    def got(hid, w):
+        return jaxkl.fused_linear_kl(
+            hid, w, teacher_logits=t, reverse=reverse, temperature=1.5, where=keep, chunk_rows=6
+        )
+
+    np.testing.assert_allclose(got(hid, w), ref(hid, w), rtol=2e-5, atol=1e-7)
+    g_ref = jax.grad(lambda a, b: jnp.sum(ref(a, b) * wts), argnums=(0, 1))(hid, w)
+    g_got = jax.jit(jax.grad(lambda a, b: jnp.sum(got(a, b) * wts), argnums=(0, 1)))(hid, w)
+    for x, y in zip(g_got, g_ref):
+        np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-4 * np.max(np.abs(y)))
+    assert np.all(np.asarray(g_got[0])[~keep] == 0.0)
+
+
+def test_fused_linear_kl_teacher_as_hidden_and_weight(rng):
+    hid = rng.standard_normal((12, 8)).astype(np.float32)
+    w = rng.standard_normal((8, 30)).astype(np.float32)
+    th = rng.standard_normal((12, 5)).astype(np.float32)
+    tw = rng.standard_normal((5, 30)).astype(np.float32)
+    got = jaxkl.fused_linear_kl(hid, w, teacher_hidden=th, teacher_weight=tw)
+    np.testing.assert_allclose(got, _ref_kl(th @ tw, hid @ w), rtol=2e-5)
+    g_t = jax.grad(lambda x: jnp.sum(jaxkl.fused_linear_kl(hid, w, teacher_hidden=x, teacher_weight=tw)))(th)
+    assert np.all(np.asarray(g_t) == 0.0)  # the teacher is a constant (documented)
+
+
+def test_fused_linear_kl_errors(rng):
+    hid, w = np.zeros((6, 4), np.float32), np.zeros((4, 10), np.float32)
+    with pytest.raises(ValueError, match="teacher"):
+        jaxkl.fused_linear_kl(hid, w)
+    with pytest.raises(ValueError, match=r"\(6, 10\)"):
+        jaxkl.fused_linear_kl(hid, w, teacher_logits=np.zeros((6, 9)))
+    with pytest.raises(ValueError, match="do not match"):
+        jaxkl.fused_linear_kl(hid, np.zeros((5, 10)), teacher_logits=np.zeros((6, 10)))
+    with pytest.raises(ValueError, match="chunk_rows"):
+        jaxkl.fused_linear_kl(hid, w, teacher_logits=np.zeros((6, 10)), chunk_rows=4)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the budget is checked on XLA:CPU's compilation")
+def test_fused_linear_kl_temporaries():
+    """N = 4096, H = 2048, V = 131072, float32: beyond the [H, V] weight-gradient
+    accumulator (1 GiB), at most 160 MiB of temporaries; matmul + kl_logits keeps the
+    [N, V] student logits and their gradient (≥ 4 GiB)."""
+    n, h, v = 4096, 2048, 131072
+    sh, sw, st = (jax.ShapeDtypeStruct(s, jnp.float32) for s in [(n, h), (h, v), (n, v)])
+
+    def temp(f):
+        c = (
+            jax.jit(jax.value_and_grad(lambda a, b, t: jnp.mean(f(a, b, t)), argnums=(0, 1)))
+            .lower(sh, sw, st)
+            .compile()
+        )
+        return c.memory_analysis().temp_size_in_bytes / 2**20
+
+    fused = temp(lambda a, b, t: jaxkl.fused_linear_kl(a, b, teacher_logits=t))
+    assert fused <= h * v * 4 / 2**20 + 160, fused
+    assert temp(lambda a, b, t: jaxkl.kl_logits(t, a @ b)) >= 4096
