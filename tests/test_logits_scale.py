@@ -406,8 +406,8 @@ def test_fused_linear_kl_errors(rng):
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="the budget is checked on XLA:CPU's compilation")
 def test_fused_linear_kl_temporaries():
     """N = 4096, H = 2048, V = 131072, float32: beyond the [H, V] weight-gradient
-    accumulator (1 GiB), at most 160 MiB of temporaries; matmul + kl_logits keeps the
-    [N, V] student logits and their gradient (≥ 4 GiB)."""
+    accumulator (1 GiB), at most 160 MiB of temporaries; matmul + kl_logits keeps at
+    least the [N, V] student logits (2 GiB)."""
     n, h, v = 4096, 2048, 131072
     sh, sw, st = (jax.ShapeDtypeStruct(s, jnp.float32) for s in [(n, h), (h, v), (n, v)])
 
@@ -421,4 +421,4 @@ def test_fused_linear_kl_temporaries():
 
     fused = temp(lambda a, b, t: jaxkl.fused_linear_kl(a, b, teacher_logits=t))
     assert fused <= h * v * 4 / 2**20 + 160, fused
-    assert temp(lambda a, b, t: jaxkl.kl_logits(t, a @ b)) >= 4096
+    assert temp(lambda a, b, t: jaxkl.kl_logits(t, a @ b)) >= 2048
