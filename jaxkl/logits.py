@@ -89,9 +89,12 @@ def _expm1_small(x):
 
 def _rows_per_block(n: int, v: int) -> int:
     """The largest divisor of n that keeps a block at about ``_BLOCK_ELEMENTS`` entries."""
-    target = max(1, _BLOCK_ELEMENTS // max(v, 1))
-    if n <= target:
-        return n
+    return _divisor_at_most(n, _BLOCK_ELEMENTS // max(v, 1))
+
+
+def _divisor_at_most(n: int, target: int) -> int:
+    """The largest divisor of n that is ≤ target (≥ 1)."""
+    target = max(1, min(n, target))
     best, i = 1, 1
     while i * i <= n:
         if n % i == 0:
@@ -654,19 +657,6 @@ def jsd_logits(
 # ---------------------------------------------------------------- fused linear KL
 
 _LINEAR_CHUNK_ELEMENTS = 2**23  # logits per row chunk (32 MiB in float32)
-
-
-def _divisor_at_most(n: int, target: int) -> int:
-    """The largest divisor of n that is ≤ target (≥ 1)."""
-    target = max(1, min(n, target))
-    best, i = 1, 1
-    while i * i <= n:
-        if n % i == 0:
-            for dv in (i, n // i):
-                if dv <= target:
-                    best = max(best, dv)
-        i += 1
-    return best
 
 
 def _chunk_logits(h, w, cdt):
