@@ -150,15 +150,13 @@ def _rows(n: int, v: int):
 FASTEST_PEER = "fastest peer"
 
 
-def _closed_form_rows(size: int):
-    """Batched closed forms against numpyro, TFP-on-JAX and distrax (baseline: the fastest peer)."""
-    import jaxkl
-    from jaxkl import distributions as jd
-
+def _distribution_peers():
+    """numpyro.distributions, TFP-on-JAX and distrax (``None`` where not installed), and
+    the "peer (pip install ...)" lines for the missing ones."""
     numpyro_d = _optional("numpyro.distributions")
     tfp = _optional("tensorflow_probability.substrates.jax")
     distrax = _optional("distrax")
-    skipped = [
+    missing = [
         f"{name} (pip install {pkg})"
         for name, pkg, mod in (
             ("numpyro", "numpyro", numpyro_d),
@@ -167,6 +165,15 @@ def _closed_form_rows(size: int):
         )
         if mod is None
     ]
+    return numpyro_d, tfp, distrax, missing
+
+
+def _closed_form_rows(size: int):
+    """Batched closed forms against numpyro, TFP-on-JAX and distrax (baseline: the fastest peer)."""
+    import jaxkl
+    from jaxkl import distributions as jd
+
+    numpyro_d, tfp, distrax, skipped = _distribution_peers()
     rng = np.random.default_rng(0)
 
     def pos(lo, hi, shape=(size,)):
@@ -280,18 +287,7 @@ def _mvn_rows(smoke: bool = False):
     import jaxkl
     from jaxkl import distributions as jd
 
-    numpyro_d = _optional("numpyro.distributions")
-    tfp = _optional("tensorflow_probability.substrates.jax")
-    distrax = _optional("distrax")
-    missing = [
-        f"{name} (pip install {pkg})"
-        for name, pkg, mod in (
-            ("numpyro", "numpyro", numpyro_d),
-            ("TFP-on-JAX", "tfp-nightly", tfp),
-            ("distrax", "distrax", distrax),
-        )
-        if mod is None
-    ]
+    numpyro_d, tfp, distrax, missing = _distribution_peers()
     f32 = jnp.float32
     rng = np.random.default_rng(0)
     n, d = (16, 4) if smoke else (2048, 16)

@@ -229,13 +229,25 @@ def xlog1py_minus(d: jax.Array) -> jax.Array:
     return 2.0 * t / (1.0 - s_) * (1.0 + (s_ + t) * b)
 
 
+def two_diff(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(s, e) with s = fl(a − b) and s + e = a − b exactly (Knuth's TwoSum).
+
+    XLA does not reassociate floating-point arithmetic (no fast-math), so the
+    error-free transformation survives compilation without barriers, and stays fusable.
+    """
+    s = a - b
+    z = s - a
+    return s, (a - (s - z)) - (b + z)
+
+
 # ------------------------------------------------------------ the reductions' term
 #
-# XLA's CPU backend hands reductions to YNNPACK, which fuses the element-wise producer
-# only when it is made of arithmetic it supports: a comparison or a select anywhere in
-# it splits the fusion and materializes a [tokens, vocab] temporary (4-5x slower). The
-# per-entry terms below are therefore written with arithmetic, ``sign`` and ``max``
-# only, and every operation counts.
+# XLA's CPU backend hands reductions to YNNPACK. With jaxlib 0.10 it fuses the
+# element-wise producer when that is made of arithmetic it supports (a comparison or a
+# select splits the fusion); with the jaxlib 0.9 now required (see pyproject) it
+# materializes the producer of every ``jnp.sum``/``jnp.max`` as a whole, whatever it is
+# made of. The per-entry terms below are written with arithmetic, ``sign`` and ``max``
+# only, for the first case; ``logits.py`` works around the second with row blocks.
 
 
 def _rel_entr_fast_parts(p, q):

@@ -187,19 +187,24 @@ def phi1p(x: jax.Array) -> jax.Array:
     return phi_ratio(1.0 + x, x)
 
 
+def expm1mx_series(y: jax.Array) -> jax.Array:
+    """(e^y − 1 − y)/y² = Σ_{k≥0} y^k/(k + 2)! for |y| ≤ 1 (to 1/19! in float64, 1/11! in
+    float32): no transcendental call, a few ulp relative."""
+    terms = 18 if _is64(y) else 10
+    return _horner(y, [1.0 / math.factorial(k + 2) for k in range(terms - 1, -1, -1)])
+
+
 def expm1mx(y: jax.Array) -> jax.Array:
     """e^y − 1 − y ≥ 0, to a few ulp relative.
 
-    For |y| ≤ 1 the series y²·Σ_{k≥0} y^k/(k + 2)! (to 1/19! in float64, 1/11! in float32);
-    outside, ``expm1(y) − y``, which loses at most two bits.
+    For |y| ≤ 1 y²·``expm1mx_series(y)``; outside, ``expm1(y) − y``, which loses at most
+    two bits.
     """
     y = jnp.asarray(y)
     near = jnp.abs(y) <= 1.0
     ys = jnp.where(near, y, 0.0)
-    terms = 18 if _is64(y) else 10
-    acc = _horner(ys, [1.0 / math.factorial(k + 2) for k in range(terms - 1, -1, -1)])
     yf = jnp.where(near, 0.0, y)
-    return jnp.where(near, ys * ys * acc, jnp.expm1(yf) - yf)
+    return jnp.where(near, ys * ys * expm1mx_series(ys), jnp.expm1(yf) - yf)
 
 
 def kl_div1p(u: jax.Array) -> jax.Array:

@@ -44,17 +44,25 @@ def log_base(fn: str, base) -> float | jax.Array | None:
     return math.log(b)
 
 
-def broadcast_mask(fn: str, where, shape) -> jax.Array | None:
-    """The boolean ``where`` mask broadcast to ``shape`` (``None`` passes through)."""
-    if where is None:
-        return None
+def check_mask(fn: str, where, shape) -> jax.Array:
+    """``where`` as a boolean array that broadcasts to ``shape`` (not broadcast yet)."""
     where = jnp.asarray(where)
     if where.dtype != jnp.bool_:
         raise TypeError(f"{fn}: `where` must be a boolean array; got dtype {where.dtype}")
     try:
-        return jnp.broadcast_to(where, shape)
+        ok = np.broadcast_shapes(where.shape, tuple(shape)) == tuple(shape)
     except ValueError:
-        raise ValueError(f"{fn}: `where` with shape {where.shape} does not broadcast to {shape}") from None
+        ok = False
+    if not ok:
+        raise ValueError(f"{fn}: `where` with shape {where.shape} does not broadcast to {tuple(shape)}")
+    return where
+
+
+def broadcast_mask(fn: str, where, shape) -> jax.Array | None:
+    """The boolean ``where`` mask broadcast to ``shape`` (``None`` passes through)."""
+    if where is None:
+        return None
+    return jnp.broadcast_to(check_mask(fn, where, shape), shape)
 
 
 def broadcast_pair(fn: str, p, q, names=("p", "q")):

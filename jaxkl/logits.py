@@ -40,9 +40,10 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from ._special import phi1p
+from ._math import two_diff
+from ._special import expm1mx_series, phi1p
 from .checks import assert_same_event_size, normalize_axis
-from .discrete import broadcast_pair, log_base
+from .discrete import broadcast_mask, broadcast_pair, check_mask, log_base
 
 __all__ = ["fused_linear_kl", "jsd_logits", "kl_logits"]
 
@@ -55,23 +56,6 @@ _BLOCK_ELEMENTS = 2**18  # entries per row block on CPU (a few MiB of temporarie
 def _compute_dtype(*dtypes) -> np.dtype:
     """float64 if any input is float64, else float32 (bfloat16/float16 compute in float32)."""
     return np.dtype(np.float64) if any(np.dtype(d) == np.float64 for d in dtypes) else np.dtype(np.float32)
-
-
-def _two_diff(a, b):
-    """(s, e) with s = fl(a − b) and s + e = a − b exactly (Knuth's TwoSum)."""
-    s = a - b
-    z = s - a
-    return s, (a - (s - z)) - (b + z)
-
-
-def _expm1mx_over_sq(d):
-    """(e^d − 1 − d)/d² = Σ_{n≥2} d^(n−2)/n!, for |d| ≤ 1 (Taylor, truncation < eps/2)."""
-    terms = 19 if d.dtype == np.float64 else 11
-    coeffs = [1.0 / math.factorial(n) for n in range(terms + 1, 1, -1)]
-    acc = coeffs[0] * d + coeffs[1]
-    for c in coeffs[2:]:
-        acc = acc * d + c
-    return acc
 
 
 _GRAD_SMALL = 0.125  # |ℓ| below which the gradient uses q − p = −q·expm1(ℓ) by series
@@ -186,12 +170,12 @@ def _shifted_difference(A, B, ma, mb, form=0):
         both = jnp.minimum(A, B) > -jnp.inf
     else:
         both = jnp.maximum(-A, -B) < jnp.inf
-    w0, e0 = _two_diff(ma, mb)
+    w0, e0 = two_diff(ma, mb)
     x, y = jnp.where(both, A, 0.0), jnp.where(both, B, 0.0)
     if form & 1:
-        s, e = _two_diff(y, x)
+        s, e = two_diff(y, x)
         return both, -((s + w0) + e), e0
-    s, e = _two_diff(x, y)
+    s, e = two_diff(x, y)
     return both, (s - w0) + e, e0
 
 
@@ -221,7 +205,7 @@ def _normalizers(A, B, with_kl: bool, fused: bool):
     eB = jnp.exp(B - mb)
     small = jnp.abs(d) <= 1.0
     ds = jnp.where(small, d, 0.0)
-    r = (ds * ds) * _expm1mx_over_sq(ds)  # e^d − 1 − d
+    r = (ds * ds) * expm1mx_series(ds)  # e^d − 1 − d
     eAe = eA * (1.0 + e0)  # = eB·e^d (e0 is a rounding error: e^e0 = 1 + e0)
     s_term = jnp.where(both, jnp.where(small, eB * (ds + r), eAe - eB), -eB)  # q·expm1(d)
     lost = live_a & ~live_b  # p has mass where q has none: KL = +inf
@@ -301,15 +285,7 @@ def _flatten(fn, p_logits, q_logits, axis, where, names):
     n = math.prod(batch)
     m = None
     if where is not None:
-        m = jnp.asarray(where)
-        if m.dtype != jnp.bool_:
-            raise TypeError(f"{fn}: `where` must be a boolean array; got dtype {m.dtype}")
-        try:
-            ok = np.broadcast_shapes(m.shape, shape) == shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(f"{fn}: `where` with shape {m.shape} does not broadcast to {shape}")
+        m = check_mask(fn, where, shape)
         m = m.reshape((1,) * (len(shape) - m.ndim) + m.shape)
         m = jnp.moveaxis(m, axis, -1)
         rows = math.prod(m.shape[:-1]) > 1
@@ -338,17 +314,25 @@ def _check_temperature(fn, temperature) -> float:
 # ----------------------------------------------------------------------------- KL
 
 
-def _kl_fwd_core(a, b, m, inv_t):
+def _row_pass(a, b, m, inv_t, per_block):
+    """Per-row outputs of ``per_block(A, B, fused)`` (A, B: the prepared logits of a block
+    of complete rows), over row blocks on CPU or in one fused pass (see ``_use_blocks``)."""
     cdt = _compute_dtype(a.dtype, b.dtype)
-    n, v = a.shape
     fused = not _use_blocks(a.dtype, b.dtype)
 
     def block(full):
         A, B = _prepare(full[0], full[1], full[2], inv_t, cdt)
+        return per_block(A, B, fused)
+
+    return block([a, b, m]) if fused else _map_row_blocks(block, [a, b, m], *a.shape)
+
+
+def _kl_fwd_core(a, b, m, inv_t):
+    def per_block(A, B, fused):
         stats, kl = _normalizers(A, B, with_kl=True, fused=fused)
         return (kl, *stats)
 
-    out = block([a, b, m]) if fused else _map_row_blocks(block, [a, b, m], n, v)
+    out = _row_pass(a, b, m, inv_t, per_block)
     return out[0], out[1:]
 
 
@@ -524,12 +508,7 @@ def _jsd_terms(ell, p, q, both, live_a, live_b, beta, form=0):
 
 
 def _jsd_fwd_core(a, b, m, inv_t, beta):
-    cdt = _compute_dtype(a.dtype, b.dtype)
-    n, v = a.shape
-    fused = not _use_blocks(a.dtype, b.dtype)
-
-    def block(full):
-        A, B = _prepare(full[0], full[1], full[2], inv_t, cdt)
+    def per_block(A, B, fused):
         stats, _ = _normalizers(A, B, with_kl=False, fused=fused)
         form = 1 if fused else 0  # fused: keep apart from the backward's passes
         ell, p, q, both, live_a, live_b = _log_ratio_and_probs(A, B, stats, form, form)
@@ -537,7 +516,7 @@ def _jsd_fwd_core(a, b, m, inv_t, beta):
         kpm, kqm = _row_reduce((kp, kq), lax.add, fused)
         return (kpm, kqm, *stats)
 
-    out = block([a, b, m]) if fused else _map_row_blocks(block, [a, b, m], n, v)
+    out = _row_pass(a, b, m, inv_t, per_block)
     kpm, kqm, stats = out[0], out[1], out[2:]
     jsd = jnp.where(stats[5] > 0, beta * kpm + (1.0 - beta) * kqm, 0.0)
     return jsd, (kpm, kqm, stats)
@@ -802,12 +781,7 @@ def fused_linear_kl(
         raise ValueError(f"{fn}: give `teacher_logits`, or `teacher_hidden` and `teacher_weight`")
     m = None
     if where is not None:
-        m = jnp.asarray(where)
-        if m.dtype != jnp.bool_:
-            raise TypeError(f"{fn}: `where` must be a boolean array; got dtype {m.dtype}")
-        if np.broadcast_shapes(m.shape, batch) != batch:
-            raise ValueError(f"{fn}: `where` with shape {m.shape} does not broadcast to the token shape {batch}")
-        m = jnp.broadcast_to(m, batch).reshape(n)
+        m = broadcast_mask(fn, where, batch).reshape(n)
     if chunk_rows is None:
         chunk = _divisor_at_most(n, _LINEAR_CHUNK_ELEMENTS // max(v, 1))
     else:

@@ -31,6 +31,7 @@ from jax.typing import ArrayLike
 
 from ._special import expm1mx
 from .closed_form.registry import _lookup, kl_divergence
+from .discrete import broadcast_mask
 from .distributions._base import Distribution
 
 __all__ = ["kl_estimate", "kl_estimator_terms", "monte_carlo_kl"]
@@ -103,17 +104,7 @@ def kl_estimator_terms(
     l = log_p.astype(dt) - log_q.astype(dt)
     if where is None:
         return _terms(l, estimator)
-    mask = jnp.asarray(where)
-    if mask.dtype != jnp.bool_:
-        raise TypeError(f"kl_estimator_terms: `where` must be a boolean array; got dtype {mask.dtype}")
-    try:
-        shape = jnp.broadcast_shapes(mask.shape, l.shape)
-    except ValueError:
-        raise ValueError(
-            f"kl_estimator_terms: `where` with shape {mask.shape} does not broadcast to {l.shape}"
-        ) from None
-    mask = jnp.broadcast_to(mask, shape)
-    l = jnp.broadcast_to(l, shape)
+    mask = broadcast_mask("kl_estimator_terms", where, l.shape)
     return jnp.where(mask, _terms(jnp.where(mask, l, 0.0), estimator), 0.0)  # double where: no NaN gradient
 
 

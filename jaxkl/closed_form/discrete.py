@@ -30,7 +30,7 @@ import numpy as np
 from jax.scipy.special import gammaln
 
 from .. import checks
-from .._math import compute_dtype
+from .._math import compute_dtype, two_diff
 from .._special import expm1mx, kl_div1p
 from ..distributions.categorical import Categorical, CategoricalParams, OneHotCategorical
 from ..distributions.discrete import Bernoulli, BinaryParams, Binomial, Geometric, Poisson, safe_log, xmul
@@ -330,13 +330,6 @@ def _categorical_kl_probs(pp, qq):
     return jnp.sum(_kl_term(ph, qh, qh * v, lr, p_zero, q_zero), axis=-1)
 
 
-def _two_difference(a, b):
-    """(s, e) with s = fl(a − b) and s + e = a − b exactly (Knuth's TwoSum)."""
-    s = jax.lax.optimization_barrier(a - b)
-    z = jax.lax.optimization_barrier(s - a)
-    return s, (a - (s - z)) - (b + z)
-
-
 def _categorical_kl_logits(a, b):
     """Σ_k kl_div(p̂_k, q̂_k) for p̂ = softmax(a), q̂ = softmax(b) (−inf entries allowed).
 
@@ -360,7 +353,7 @@ def _categorical_kl_logits(a, b):
     lzb = jnp.log(jnp.sum(jnp.exp(b - mb), axis=-1, keepdims=True))
     ph = jnp.exp((a - ma) - lza)
     qh = jnp.exp((b - mb) - lzb)
-    s, e = _two_difference(jnp.where(both, a, 0.0), jnp.where(both, b, 0.0))
+    s, e = two_diff(jnp.where(both, a, 0.0), jnp.where(both, b, 0.0))
     j = jnp.argmax(jnp.where(both, b, -jnp.inf), axis=-1, keepdims=True)
     c0 = jax.lax.stop_gradient(jnp.take_along_axis(s, j, axis=-1))
     z = (s - c0) + e

@@ -22,7 +22,7 @@ from jax.scipy.special import erf, gammaln
 from scipy.special import zetac
 
 from .._math import compute_dtype, log1p
-from .._special import expm1mx, phi_ratio
+from .._special import _phi, expm1mx, phi_ratio
 from ..distributions.beta import Beta, Kumaraswamy
 from ..distributions.gamma import Exponential, Gamma, InverseGamma
 from ..distributions.location_scale import Cauchy, Gumbel, HalfCauchy, Laplace, Logistic, StudentT
@@ -50,8 +50,7 @@ _PI_OVER_SQRT6 = math.pi / math.sqrt(6.0)
 
 def _phi_ratio(a: jax.Array, b: jax.Array) -> jax.Array:
     """r − 1 − log r ≥ 0 for r = a/b (a, b > 0), with r − 1 = (a − b)/b from the exact difference."""
-    inv = 1.0 / b
-    return phi_ratio(a * inv, (a - b) * inv)
+    return _phi(b, a, a - b)
 
 
 def _normal_kl(mp, sp, mq, sq):
