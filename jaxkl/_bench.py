@@ -1,10 +1,14 @@
 """``python -m jaxkl bench``: jaxkl against the implementations users would otherwise write.
 
-Each row times several jitted functions on the same inputs, interleaving their runs so
-that they see the same machine state, and reports medians and ratios to the row's
-baseline (the unguarded formula; for the closed forms, the fastest peer), with the compile
-time of each function. Peers that are not installed are reported as skipped, with the
-package that would enable them.
+Each row times several functions on the same inputs, interleaving their runs so that
+they see the same machine state, and reports medians and ratios to the row's baseline
+(the unguarded formula; for the closed forms, the fastest peer), with the compile time of
+each jitted function. The JAX peers (jax.scipy, optax, numpyro, TFP-on-JAX, distrax) are
+jitted; scipy and torch run eagerly on the same values (torch on its CPU tensors).
+Peers that are not installed are reported as skipped, with the package that would enable
+them (``pip install -e ".[bench]"`` installs the JAX ones; torch is left to the user, who
+picks its CPU or CUDA build). Progress goes to stderr; ``--json`` prints the results as
+JSON on stdout.
 """
 
 from __future__ import annotations
@@ -21,23 +25,55 @@ import jax.numpy as jnp
 import numpy as np
 
 
+class Host:
+    """A peer that is not a JAX function (scipy, torch): ``fn`` runs on the host, on the
+    row's arguments converted once by ``convert`` (e.g. to numpy arrays or torch tensors);
+    ``fn`` must return something ``np.asarray`` reads."""
+
+    def __init__(self, fn: Callable, convert: Callable):
+        self.fn, self.convert = fn, convert
+
+
+def _to_numpy(x):
+    return np.asarray(x)
+
+
+def _to_torch(x):
+    import torch
+
+    return torch.from_numpy(np.array(x))
+
+
 def _time_interleaved(
-    fns: dict[str, Callable], args, repeats: int, check: str | None = None, rtol: float = 1e-3
+    fns: dict[str, Callable | Host], args, repeats: int, check: str | None = None, rtol: float = 1e-3
 ) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
     """Median run time and compile time (lower + compile) of each function, in seconds.
 
-    With ``check`` (the name of one of ``fns``), every other function's warm-up result must
-    agree with that one's to ``rtol`` relative (max over elements); one that does not is
-    left out of the timing and returned in the third dict with the reason, so that a row
-    never compares different quantities.
+    JAX functions are jitted; ``Host`` peers run as they are (their "compile" time is the
+    conversion of the arguments). With ``check`` (the name of one of ``fns``), every other
+    function's warm-up result must agree with that one's to ``rtol`` relative (max over
+    elements); one that does not is left out of the timing and returned in the third dict
+    with the reason, so that a row never compares different quantities.
     """
     compiled, compile_s, outputs, rejected = {}, {}, {}, {}
     for name, f in fns.items():
         t0 = time.perf_counter()
-        jf = jax.jit(f).lower(*args).compile()
+        if isinstance(f, Host):
+            host_args = tuple(f.convert(a) for a in args)
+
+            def run(f=f, host_args=host_args):
+                return f.fn(*host_args)
+
+        else:
+            jf = jax.jit(f).lower(*args).compile()
+
+            def run(jf=jf):
+                return jax.block_until_ready(jf(*args))
+
         compile_s[name] = time.perf_counter() - t0
-        outputs[name] = np.asarray(jax.block_until_ready(jf(*args)), np.float64)  # warm up
-        compiled[name] = jf
+        out = run()  # warm up
+        outputs[name] = np.asarray(out.detach().numpy() if hasattr(out, "detach") else out, np.float64)
+        compiled[name] = run
     if check is not None:
         ref = outputs[check]
         for name in list(compiled):
@@ -47,9 +83,9 @@ def _time_interleaved(
                 del compiled[name], compile_s[name]
     samples: dict[str, list[float]] = {name: [] for name in compiled}
     for _ in range(repeats):
-        for name, jf in compiled.items():
+        for name, run in compiled.items():
             t0 = time.perf_counter()
-            jax.block_until_ready(jf(*args))
+            run()
             samples[name].append(time.perf_counter() - t0)
     return {name: float(np.median(s)) for name, s in samples.items()}, compile_s, rejected
 
@@ -59,6 +95,28 @@ def _optional(module: str):
         return __import__(module, fromlist=["_"])
     except ImportError:
         return None
+
+
+_TORCH_MISSING = "torch (pip install torch)"
+
+
+def _torch_kl_logits(a, b):
+    import torch
+
+    with torch.no_grad():
+        lp = torch.log_softmax(a, -1)
+        lq = torch.log_softmax(b, -1)
+        return torch.nn.functional.kl_div(lq, lp, reduction="none", log_target=True).sum(-1)
+
+
+def _torch_kl_logits_grad(a, b):
+    import torch
+
+    a, b = a.detach().requires_grad_(), b.detach().requires_grad_()
+    lp = torch.log_softmax(a, -1)
+    lq = torch.log_softmax(b, -1)
+    loss = torch.nn.functional.kl_div(lq, lp, reduction="sum", log_target=True)
+    return torch.stack(torch.autograd.grad(loss, (a, b)))
 
 
 def _rows(n: int, v: int):
@@ -73,13 +131,23 @@ def _rows(n: int, v: int):
     optax = _optional("optax")
     skipped = [] if optax is not None else ["optax (pip install optax)"]
 
+    torch = _optional("torch")
+    if torch is None:
+        skipped.append(_TORCH_MISSING)
     fns = {
         "unguarded sum(p*(log p - log q))": lambda p, q: jnp.sum(p * (jnp.log(p) - jnp.log(q)), axis=-1),
         "jaxkl.kl": lambda p, q: jaxkl.kl(p, q),
         "sum(jax.scipy.special.rel_entr)": lambda p, q: jnp.sum(jax.scipy.special.rel_entr(p, q), axis=-1),
+        "scipy.special.rel_entr(...).sum (numpy)": Host(
+            lambda p, q: __import__("scipy.special").special.rel_entr(p, q).sum(-1), _to_numpy
+        ),
     }
     if optax is not None:
         fns["optax.losses.kl_divergence(log q, p)"] = lambda p, q: optax.losses.kl_divergence(jnp.log(q), p)
+    if torch is not None:
+        fns["torch kl_div(q.log(), p)"] = Host(
+            lambda p, q: torch.nn.functional.kl_div(q.log(), p, reduction="none").sum(-1), _to_torch
+        )
     yield f"kl, probabilities [{n}, {v}] float32, forward", next(iter(fns)), fns, (p, q), skipped
 
     def naive_logits(a, b):
@@ -92,6 +160,8 @@ def _rows(n: int, v: int):
         fns["optax.losses.kl_divergence_with_log_targets"] = lambda a, b: optax.losses.kl_divergence_with_log_targets(
             jax.nn.log_softmax(b, axis=-1), jax.nn.log_softmax(a, axis=-1)
         )
+    if torch is not None:
+        fns["torch kl_div(log_softmax, log_target=True)"] = Host(_torch_kl_logits, _to_torch)
     yield f"kl_logits [{n}, {v}] float32, forward", "log_softmax formulation", fns, (a, b), skipped
 
     def fwd_bwd(f):
@@ -101,7 +171,9 @@ def _rows(n: int, v: int):
         "log_softmax formulation": fwd_bwd(naive_logits),
         "jaxkl.kl_logits": fwd_bwd(lambda a, b: jaxkl.kl_logits(a, b)),
     }
-    yield f"kl_logits [{n}, {v}] float32, forward+backward", "log_softmax formulation", fns, (a, b), []
+    if torch is not None:
+        fns["torch kl_div(log_softmax), autograd"] = Host(_torch_kl_logits_grad, _to_torch)
+    yield f"kl_logits [{n}, {v}] float32, forward+backward", "log_softmax formulation", fns, (a, b), skipped
 
     a16, b16 = a.astype(jnp.bfloat16), b.astype(jnp.bfloat16)
 
@@ -174,6 +246,9 @@ def _closed_form_rows(size: int):
     from jaxkl import distributions as jd
 
     numpyro_d, tfp, distrax, skipped = _distribution_peers()
+    torch = _optional("torch")
+    if torch is None:
+        skipped = skipped + [_TORCH_MISSING]
     rng = np.random.default_rng(0)
 
     def pos(lo, hi, shape=(size,)):
@@ -206,6 +281,12 @@ def _closed_form_rows(size: int):
             fns["TFP-on-JAX kl_divergence"] = via(getattr(tfp.distributions, name), tfp.distributions.kl_divergence)
         if distrax is not None:
             fns["distrax kl_divergence"] = via(getattr(distrax, name), lambda p, q: p.kl_divergence(q))
+        if torch is not None:
+            make = getattr(torch.distributions, name)
+            fns["torch kl_divergence"] = Host(
+                via(lambda *a, make=make: make(*a, validate_args=False), torch.distributions.kl_divergence),
+                _to_torch,
+            )
         yield title, FASTEST_PEER, fns, args, skipped
 
 
@@ -288,6 +369,7 @@ def _mvn_rows(smoke: bool = False):
     from jaxkl import distributions as jd
 
     numpyro_d, tfp, distrax, missing = _distribution_peers()
+    torch = _optional("torch")
     f32 = jnp.float32
     rng = np.random.default_rng(0)
     n, d = (16, 4) if smoke else (2048, 16)
@@ -337,6 +419,16 @@ def _mvn_rows(smoke: bool = False):
                 skipped.append(f"{name} ({_HANGS_WHY})")
             else:
                 fns[name] = via(make, lambda p, q: p.kl_divergence(q))
+        if torch is not None:
+            fns["torch MultivariateNormal"] = Host(
+                via(
+                    lambda m, s, kind=kind: torch.distributions.MultivariateNormal(m, validate_args=False, **{kind: s}),
+                    torch.distributions.kl_divergence,
+                ),
+                _to_torch,
+            )
+        else:
+            skipped.append(_TORCH_MISSING)
         title = f"MultivariateNormal‖MultivariateNormal closed form, d={d} ({kind}), {n} pairs float32"
         _CHECKED_ROWS.add(title)
         yield title, FASTEST_PEER, fns, (locs[0], mp, locs[1], mq), skipped
@@ -375,6 +467,16 @@ def _mvn_rows(smoke: bool = False):
                 uv = [_sym_sqrt_scale(w[i], dg[i]) for i in range(2)]
                 args = args + tuple(jnp.asarray(x, f32) for i in range(2) for x in uv[i])
             fns[name] = lambda a, b, c, e, g, h, u1, v1, u2, v2, make=make: make(a, c, u1, v1, e, h, u2, v2)
+        if torch is not None:
+            fns["torch LowRankMultivariateNormal"] = Host(
+                lambda a, b, c, e, g, h, *_: torch.distributions.kl_divergence(
+                    torch.distributions.LowRankMultivariateNormal(a, b, c, validate_args=False),
+                    torch.distributions.LowRankMultivariateNormal(e, g, h, validate_args=False),
+                ),
+                _to_torch,
+            )
+        else:
+            skipped.append(_TORCH_MISSING)
         if len(args) > 6:  # jaxkl uses only the low-rank parameters, not the extra scale ones
             jk = fns["jaxkl.kl_divergence"]
             fns["jaxkl.kl_divergence"] = lambda a, b, c, e, g, h, *_, jk=jk: jk(a, b, c, e, g, h)
@@ -424,7 +526,18 @@ def _estimator_rows(smoke: bool = False):
         nu = -jax.lax.top_k(-sq_dist(x, y), 1)[0][:, -1]
         return 0.5 * d * jnp.mean(jnp.log(nu / rho)) + jnp.log(n / (n - 1))
 
-    fns = {"jaxkl.knn_kl": knn_kl, "dense distance matrix + top_k": dense_knn}
+    def kdtree_knn(x, y):
+        from scipy.spatial import cKDTree
+
+        rho = cKDTree(x).query(x, k=2)[0][:, 1]
+        nu = cKDTree(y).query(x, k=1)[0]
+        return 0.5 * d * np.mean(np.log(nu**2 / rho**2)) + np.log(n / (n - 1))
+
+    fns = {
+        "jaxkl.knn_kl": knn_kl,
+        "dense distance matrix + top_k": dense_knn,
+        "scipy.spatial.cKDTree (numpy)": Host(kdtree_knn, _to_numpy),
+    }
     yield f"knn_kl, n = m = {n:.0e}, d = {d} float32", "dense distance matrix + top_k", fns, (x, y), []
 
     n = 100 if smoke else 10_000
@@ -447,6 +560,18 @@ def _estimator_rows(smoke: bool = False):
     fns = {"jaxkl.quadrature_kl": jaxkl_quad, "jnp trapezoid, 2001-point tan grid": trapezoid}
     title = f"quadrature KL, StudentT‖Normal, {n:.0e} pairs float32"
     yield title, "jnp trapezoid, 2001-point tan grid", fns, args, []
+
+
+def _progress(done: int, total: int, title: str, elapsed: float, width: int = 24) -> None:
+    """A progress bar on stderr (redrawn in place on a terminal, one line per row otherwise),
+    so that stdout carries only the table or the JSON."""
+    filled = width * done // max(total, 1)
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {elapsed:6.1f} s  {title}"
+    if sys.stderr.isatty():
+        end = "\n" if done == total else ""
+        print(f"\r{line[:120]:<120}", end=end, file=sys.stderr, flush=True)
+    else:
+        print(line, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -481,8 +606,9 @@ def main(argv: list[str] | None = None) -> int:
         t_copy, _, _ = _time_interleaved({"x + 1": lambda x: x + 1.0}, (x,), args.repeats)
         bandwidth = 2 * x.size * 4 / t_copy["x + 1"]
         header["measured_bandwidth_GBps"] = bandwidth / 1e9
-    for i, (title, baseline, fns, fargs, skipped) in enumerate(rows, 1):
-        print(f"[{i}/{len(rows)}] {title} ...", file=sys.stderr, flush=True)
+    t_start = time.perf_counter()
+    for i, (title, baseline, fns, fargs, skipped) in enumerate(rows):
+        _progress(i, len(rows), title, time.perf_counter() - t_start)
         check = next((k for k in fns if k.startswith("jaxkl")), None) if title in _CHECKED_ROWS else None
         times, compile_s, rejected = _time_interleaved(fns, fargs, args.repeats, check)
         skipped = list(skipped) + [f"{k} ({why})" for k, why in rejected.items()]
@@ -508,8 +634,10 @@ def main(argv: list[str] | None = None) -> int:
                 "compile_ms": {k: 1e3 * t for k, t in compile_s.items()},
                 "ratio_to_baseline": {k: t / base_t for k, t in times.items()},
                 "skipped": skipped,
+                "eager": [k for k in times if isinstance(fns[k], Host)],
             }
         )
+    _progress(len(rows), len(rows), "done", time.perf_counter() - t_start)
     if args.json:
         print(json.dumps({"header": header, "rows": results}, indent=2))
         return 0
@@ -518,10 +646,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{r['row']}  (ratio = time / {r['baseline']})")
         width = max(len(k) for k in r["times_ms"])
         for k, t in r["times_ms"].items():
-            print(
-                f"  {k:<{width}}  {t:9.2f} ms  {r['ratio_to_baseline'][k]:6.2f}x"
-                f"   (compile {r['compile_ms'][k]:7.1f} ms)"
-            )
+            how = "eager, not jitted" if k in r["eager"] else f"compile {r['compile_ms'][k]:7.1f} ms"
+            print(f"  {k:<{width}}  {t:9.2f} ms  {r['ratio_to_baseline'][k]:6.2f}x   ({how})")
         for s in r["skipped"]:
             print(f"  skipped: {s}")
         for s in r["notes"]:

@@ -1,5 +1,6 @@
 """`python -m jaxkl` (the tour) and `python -m jaxkl bench` run and print what they promise."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -43,3 +44,21 @@ def test_bench_json_has_the_rows_and_ratios():
     for row in data["rows"]:
         assert row["ratio_to_baseline"][row["baseline"]] == 1.0
         assert all(v > 0 for v in row["times_ms"].values())
+    assert {"jax", "backend", "devices"} <= set(data["header"])
+    # Every peer is either timed or listed as skipped with what would install it.
+    by_title = {row["row"]: row for row in data["rows"]}
+    normal = next(row for t, row in by_title.items() if t.startswith("Normal‖Normal"))
+    for peer, module in (
+        ("numpyro", "numpyro"),
+        ("TFP-on-JAX", "tensorflow_probability"),
+        ("distrax", "distrax"),
+        ("torch", "torch"),
+    ):
+        timed = any(k.startswith(peer) for k in normal["times_ms"])
+        skipped = any(s.startswith(peer) and "pip install" in s for s in normal["skipped"])
+        installed = importlib.util.find_spec(module) is not None
+        assert (timed, skipped) == (installed, not installed), (peer, normal)
+    kl_row = next(row for t, row in by_title.items() if t.startswith("kl, probabilities"))
+    assert "scipy.special.rel_entr(...).sum (numpy)" in kl_row["eager"]
+    # The progress bar goes to stderr, one line per row when stderr is not a terminal.
+    assert r.stderr.count(f"/{len(titles)}  ") == len(titles) + 1, r.stderr
