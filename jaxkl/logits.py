@@ -2,10 +2,10 @@
 
 Built for the [tokens, vocab] arrays of distillation and RL fine-tuning:
 
-* memory that does not grow with the vocabulary: both functions are ``custom_vjp``\\ s
-  whose residuals are the inputs and a few per-row scalars; the backward pass forms
+* memory that does not grow with the vocabulary: both functions are ``custom_vjp``
+  functions whose residuals are the inputs and a few per-row scalars; the backward pass forms
   the gradients element-wise from them;
-* on CPU, rows are processed in blocks of about 2**18 entries (a loop over row
+* on CPU, rows are processed in blocks of about ``2**18`` entries (a loop over row
   blocks), because XLA:CPU materializes the element-wise producer of every reduction:
   without blocks each reduction would hold a float32 [tokens, vocab] temporary. On
   GPU/TPU the whole array is one block (XLA fuses producers into reductions there);
@@ -194,11 +194,9 @@ def _row_reduce(xs, op, fused: bool):
     return tuple(o[..., None] for o in out)
 
 
-def _normalizers(A, B, with_kl: bool, fused: bool):
-    """Per-row statistics: maxima, log-normalizers, c = C − w0 and (optionally) the KL."""
-    ma, mb = _row_reduce((A, B), lax.max, fused)
-    ma = jnp.where(jnp.isfinite(ma), ma, 0.0)
-    mb = jnp.where(jnp.isfinite(mb), mb, 0.0)
+def _row_sums(A, B, ma, mb, fused: bool, terms: int):
+    """Row sums Σe^{a−ma}, Σe^{b−mb}, Σq·expm1(d) and, for ``terms`` ≥ 4, Σq·h(d) (and, for
+    5, Σe^{a−ma}·d), with d = (a − b) − (ma − mb); also w0's rounding e0."""
     both, d, e0 = _shifted_difference(A, B, ma, mb)
     live_a, live_b = A > -jnp.inf, B > -jnp.inf
     eA = jnp.exp(A - ma)
@@ -210,13 +208,39 @@ def _normalizers(A, B, with_kl: bool, fused: bool):
     s_term = jnp.where(both, jnp.where(small, eB * (ds + r), eAe - eB), -eB)  # q·expm1(d)
     lost = live_a & ~live_b  # p has mass where q has none: KL = +inf
     sums = [eA, eB, s_term]
-    if with_kl:
+    if terms >= 4:
         # q·h(d), h(d) = 1 + (d − 1)e^d = d² − (1 − d)(e^d − 1 − d) ≥ 0
         h_term = jnp.where(both, jnp.where(small, eB * (ds * ds - r * (1.0 - ds)), eB + (d - 1.0) * eAe), eB)
-        h_term = jnp.where(lost, jnp.inf, h_term)
-        m_term = jnp.where(lost, jnp.inf, jnp.where(both, eA * jnp.where(both, d, 0.0), 0.0))
-        sums += [h_term, m_term]
-    za, zb, s_sum, *hm = _row_reduce(sums, lax.add, fused)
+        sums.append(jnp.where(lost, jnp.inf, h_term))
+    if terms >= 5:
+        sums.append(jnp.where(lost, jnp.inf, jnp.where(both, eA * jnp.where(both, d, 0.0), 0.0)))
+    return _row_reduce(sums, lax.add, fused), e0
+
+
+# Near p = q, KL = H/(1 + S) − φ(S) is a difference of two small non-negative terms. With
+# the shift w0 = max a − max b they cancel by a factor H/((1 + S)·KL) ≈ 1 + E_q[d]²/Var_q[d],
+# which is large when the mass of q sits away from the entry where b peaks (many tied
+# logits: a flat q with one raised entry cancels by ~V). Rows past this factor are summed
+# again with the shift w0 + c = log(Σe^a/Σe^b) itself, where S ≈ 0 and nothing cancels
+# (the formula holds for any shift; an error in c moves the KL only to second order).
+_CANCELLATION = 8.0
+
+
+def _kl_near(H, S):
+    return H / (1.0 + S) - phi1p(-S / (1.0 + S))
+
+
+def _normalizers(A, B, with_kl: bool, fused: bool, again=None):
+    """Per-row statistics: maxima, log-normalizers, c = C − w0 and (optionally) the KL.
+
+    ``again()`` gives A and B for the second sum of rows that cancel (by default A and B
+    themselves); on the fused path it prepares them from the inputs once more, so that the
+    conditional second sum does not keep the prepared [tokens, vocab] arrays alive.
+    """
+    ma, mb = _row_reduce((A, B), lax.max, fused)
+    ma = jnp.where(jnp.isfinite(ma), ma, 0.0)
+    mb = jnp.where(jnp.isfinite(mb), mb, 0.0)
+    (za, zb, s_sum, *hm), e0 = _row_sums(A, B, ma, mb, fused, 5 if with_kl else 3)
     za_s = jnp.where(za > 0, za, 1.0)
     zb_s = jnp.where(zb > 0, zb, 1.0)
     S = s_sum / zb_s
@@ -230,7 +254,19 @@ def _normalizers(A, B, with_kl: bool, fused: bool):
         return stats, None
     H = hm[0] / zb_s
     M = hm[1] / za_s
-    kl_near = H / (1.0 + Sn) - phi1p(-Sn / (1.0 + Sn))
+    kl_near = _kl_near(H, Sn)
+    redo = near & (support > 0) & (H < jnp.inf) & (H / (1.0 + Sn) > _CANCELLATION * kl_near)
+
+    def refine(kl_near):
+        mb2 = jnp.where(redo, mb - c, mb)  # the shift ma − mb2 = w0 + c
+        A2, B2 = (A, B) if again is None else again()
+        (_, zb2, s2, h2), _ = _row_sums(A2, B2, ma, mb2, fused, 4)
+        zb2 = jnp.where(zb2 > 0, zb2, 1.0)
+        S2 = s2 / zb2
+        S2 = jnp.where(S2 >= -0.5, S2, 0.0)
+        return jnp.where(redo, _kl_near(h2 / zb2, S2), kl_near)
+
+    kl_near = lax.cond(jnp.any(redo), refine, lambda k: k, kl_near)
     kl = jnp.where(near, kl_near, M - c_far)
     kl = jnp.where(zb > 0, kl, jnp.inf)
     kl = jnp.where(za > 0, jnp.maximum(kl, 0.0), 0.0)
@@ -315,21 +351,21 @@ def _check_temperature(fn, temperature) -> float:
 
 
 def _row_pass(a, b, m, inv_t, per_block):
-    """Per-row outputs of ``per_block(A, B, fused)`` (A, B: the prepared logits of a block
+    """Per-row outputs of ``per_block(A, B, fused, again)`` (A, B: the prepared logits of a block
     of complete rows), over row blocks on CPU or in one fused pass (see ``_use_blocks``)."""
     cdt = _compute_dtype(a.dtype, b.dtype)
     fused = not _use_blocks(a.dtype, b.dtype)
 
     def block(full):
         A, B = _prepare(full[0], full[1], full[2], inv_t, cdt)
-        return per_block(A, B, fused)
+        return per_block(A, B, fused, lambda: _prepare(full[0], full[1], full[2], inv_t, cdt))
 
     return block([a, b, m]) if fused else _map_row_blocks(block, [a, b, m], *a.shape)
 
 
 def _kl_fwd_core(a, b, m, inv_t):
-    def per_block(A, B, fused):
-        stats, kl = _normalizers(A, B, with_kl=True, fused=fused)
+    def per_block(A, B, fused, again):
+        stats, kl = _normalizers(A, B, with_kl=True, fused=fused, again=again)
         return (kl, *stats)
 
     out = _row_pass(a, b, m, inv_t, per_block)
@@ -409,14 +445,14 @@ def kl_logits(
 ) -> jax.Array:
     r"""KL(softmax(p_logits / T) ‖ softmax(q_logits / T)) along ``axis``, in log space.
 
-    .. math::
-
-        \mathrm{KL} = \sum_k p_k\,(\log p_k - \log q_k),\qquad
-        p = \mathrm{softmax}(a/T),\ q = \mathrm{softmax}(b/T)
+    $$
+    \mathrm{KL} = \sum_k p_k\,(\log p_k - \log q_k),\qquad
+    p = \mathrm{softmax}(a/T),\ q = \mathrm{softmax}(b/T)
+    $$
 
     computed as a sum of non-negative terms from log-ratios accurate to a few ulp
     *relative*, so the result keeps full relative precision however close p is to q
-    (see the module docstring). For distillation, KL(teacher ‖ student) (forward,
+    (see [`jaxkl.logits`][jaxkl.logits]). For distillation, KL(teacher ‖ student) (forward,
     mass-covering) is ``kl_logits(teacher, student)`` and the reverse, mode-seeking
     KL(student ‖ teacher) is ``kl_logits(student, teacher)``; gradients flow to both
     arguments either way. Hinton's temperature-scaled loss multiplies the result by T².
@@ -452,9 +488,18 @@ def kl_logits(
     Returns:
       The broadcast batch shape, in float32 (float64 if an input is float64).
 
-    Example:
+    Examples:
+      p = softmax([0, 0]) = (½, ½) and q = softmax([2, 0]); the value is
+      ``scipy.stats.entropy([0.5, 0.5], scipy.special.softmax([2.0, 0.0]))`` = 0.43378083.
+      A ``-inf`` logit in p is an entry with probability 0; at temperature T = 2 the
+      logits are halved:
+
       >>> import jaxkl
       >>> float(jaxkl.kl_logits([0.0, 0.0], [2.0, 0.0]))
+      0.433781
+      >>> float(jaxkl.kl_logits([0.0, float("-inf")], [0.0, 0.0]))  # log 2
+      0.693147
+      >>> float(jaxkl.kl_logits([0.0, 0.0], [4.0, 0.0], temperature=2.0))
       0.433781
     """
     fn = "jaxkl.kl_logits"
@@ -508,7 +553,7 @@ def _jsd_terms(ell, p, q, both, live_a, live_b, beta, form=0):
 
 
 def _jsd_fwd_core(a, b, m, inv_t, beta):
-    def per_block(A, B, fused):
+    def per_block(A, B, fused, again):
         stats, _ = _normalizers(A, B, with_kl=False, fused=fused)
         form = 1 if fused else 0  # fused: keep apart from the backward's passes
         ell, p, q, both, live_a, live_b = _log_ratio_and_probs(A, B, stats, form, form)
@@ -574,10 +619,10 @@ def jsd_logits(
 ) -> jax.Array:
     r"""Generalized Jensen–Shannon divergence JSD_β(p ‖ q) between softmaxes of logits.
 
-    .. math::
-
-        \mathrm{JSD}_\beta(p\,\|\,q) = \beta\,\mathrm{KL}(p\,\|\,m) + (1-\beta)\,\mathrm{KL}(q\,\|\,m),
-        \qquad m = \beta p + (1-\beta) q
+    $$
+    \mathrm{JSD}_\beta(p\,\|\,q) = \beta\,\mathrm{KL}(p\,\|\,m) + (1-\beta)\,\mathrm{KL}(q\,\|\,m),
+    \qquad m = \beta p + (1-\beta) q
+    $$
 
     (the GKD convention: p the teacher, q the student; β = ½ is the Jensen–Shannon
     divergence, bounded by log 2). The mixture is formed in log space from the
@@ -588,25 +633,37 @@ def jsd_logits(
     β = 0 and β = 1, where the formula is identically 0, follow the convention of the
     distillation libraries (the limits of JSD_β/β and JSD_β/(1 − β)): β = 0 returns the
     forward KL(p ‖ q) and β = 1 the reverse KL(q ‖ p), both computed by
-    :func:`kl_logits`.
+    [`kl_logits`][jaxkl.kl_logits].
 
     Gradients: ∂/∂a_k = β·p_k(log(p_k/m_k) − KL(p‖m))/T and
     ∂/∂b_k = (1 − β)·q_k(log(q_k/m_k) − KL(q‖m))/T; masked entries get 0. Memory, dtypes,
-    masks and ``temperature`` as in :func:`kl_logits`.
+    masks and ``temperature`` as in [`kl_logits`][jaxkl.kl_logits].
 
     Args:
       p_logits: logits of p, event on ``axis``.
       q_logits: logits of q; same event size, batch axes broadcast.
       beta: β ∈ [0, 1], a Python number (static).
-      axis, temperature, base, where, keepdims: as in :func:`kl_logits`.
+      axis: the event axis.
+      temperature: T > 0, a Python number (static under ``jit``).
+      base: logarithm base; ``None`` for nats.
+      where: optional boolean mask broadcastable to the inputs.
+      keepdims: keep the reduced axis with size 1.
 
     Returns:
       The broadcast batch shape, float32 (float64 if an input is float64).
 
-    Example:
+    Examples:
+      Two distributions without common support are 1 bit apart; p = softmax([0, 0]) and
+      q = softmax([2, 0]) give ``scipy.spatial.distance.jensenshannon(p, q) ** 2`` =
+      0.08954090, and β = 0 gives KL(p ‖ q) (see [`kl_logits`][jaxkl.kl_logits]):
+
       >>> import jaxkl
       >>> round(float(jaxkl.jsd_logits([0.0, -1e9], [-1e9, 0.0], base=2)), 6)
       1.0
+      >>> round(float(jaxkl.jsd_logits([0.0, 0.0], [2.0, 0.0])), 6)
+      0.089541
+      >>> round(float(jaxkl.jsd_logits([0.0, 0.0], [2.0, 0.0], beta=0.0)), 6)
+      0.433781
 
     References:
       Agarwal et al., "On-Policy Distillation of Language Models: Learning from
@@ -726,11 +783,15 @@ def fused_linear_kl(
     where: ArrayLike | None = None,
     chunk_rows: int | None = None,
 ) -> jax.Array:
-    r"""KL(teacher ‖ student) per token, with the student's logits ``hidden @ weight``
-    never formed as a whole.
+    r"""Per-token KL(teacher ‖ student) without forming the student's logits ``hidden @ weight``.
+
+    $$
+    \mathrm{KL}_t = \mathrm{KL}\big(\mathrm{softmax}(z^{\mathrm{teacher}}_t / T) \,\big\|\,
+    \mathrm{softmax}(h_t W / T)\big)
+    $$
 
     The student's logits are computed chunk by chunk of rows (tokens), the KL of each
-    chunk by :func:`kl_logits`' method, and the gradients with respect to ``hidden`` and
+    chunk by the method of [`kl_logits`][jaxkl.kl_logits], and the gradients with respect to ``hidden`` and
     ``weight`` from each chunk's logit gradients (dh = dz·Wᵀ, dW = Σ hᵀ·dz). The backward
     pass recomputes the chunk logits (one extra matmul, as in gradient checkpointing), so
     nothing of size [tokens, vocab] is kept: memory is a few chunks plus the gradients.
@@ -743,16 +804,30 @@ def fused_linear_kl(
     Args:
       hidden: the student's hidden states, [..., H].
       weight: the student's output projection, [H, V] (``hidden @ weight`` are the logits).
-      teacher_logits: [..., V], or ``teacher_hidden`` and ``teacher_weight``.
+      teacher_logits: the teacher's logits, [..., V] (or give the next two instead).
+      teacher_hidden: the teacher's hidden states, [..., H_t], with ``teacher_weight``.
+      teacher_weight: the teacher's output projection, [H_t, V].
       reverse: compute KL(student ‖ teacher).
       temperature: T > 0, applied to both logits (a Python number).
       where: optional boolean mask of the token rows ([...]); ``False`` rows give 0 and
         zero gradient.
-      chunk_rows: rows per chunk; by default about 2**23 logits per chunk. Must divide
+      chunk_rows: rows per chunk; by default about ``2**23`` logits per chunk. Must divide
         the number of rows (the default picks the largest divisor).
 
     Returns:
       The per-token KL, shape [...], float32 (float64 if an input is float64).
+
+    Examples:
+      The same values and gradients as [`kl_logits`][jaxkl.kl_logits] on the full
+      logits ``hidden @ weight``; with one hidden unit and the weight [[2, 0]] the student's
+      logits are [2, 0] (first row) and [0, 0] (second), against uniform teacher logits:
+
+      >>> import jax.numpy as jnp
+      >>> import jaxkl
+      >>> hidden = jnp.array([[1.0], [0.0]])
+      >>> weight = jnp.array([[2.0, 0.0]])
+      >>> [round(v, 6) for v in jaxkl.fused_linear_kl(hidden, weight, teacher_logits=jnp.zeros((2, 2))).tolist()]
+      [0.433781, 0.0]
     """
     fn = "jaxkl.fused_linear_kl"
     inv_t = _check_temperature(fn, temperature)
