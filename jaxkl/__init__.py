@@ -19,6 +19,7 @@ from .discrete import kl as kl
 from .elementwise import entr as entr
 from .elementwise import kl_div as kl_div
 from .elementwise import rel_entr as rel_entr
+from .interop import as_distribution as as_distribution
 from .logits import fused_linear_kl as fused_linear_kl
 from .logits import jsd_logits as jsd_logits
 from .logits import kl_logits as kl_logits
@@ -31,6 +32,7 @@ from .sample_based import knn_kl as knn_kl
 __version__ = "0.1.0"
 
 __all__ = [
+    "as_distribution",
     "checks",
     "cross_entropy",
     "distributions",

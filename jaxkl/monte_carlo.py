@@ -33,6 +33,7 @@ from ._special import expm1mx
 from .closed_form.registry import _lookup, kl_divergence
 from .discrete import broadcast_mask
 from .distributions._base import Distribution
+from .interop import _for_estimation
 
 __all__ = ["kl_estimate", "kl_estimator_terms", "monte_carlo_kl"]
 
@@ -59,17 +60,21 @@ def _terms(l: jax.Array, estimator: str) -> jax.Array:
 def kl_estimator_terms(
     log_p: ArrayLike, log_q: ArrayLike, *, estimator: Estimator = "k1", where: ArrayLike | None = None
 ) -> jax.Array:
-    """Per-sample Schulman estimators of KL(p ‖ q) from log p(x) and log q(x) at x ~ p.
+    r"""Per-sample Schulman estimators of KL(p ‖ q) from log p(x) and log q(x) at x ~ p.
 
-    With l = log p(x) − log q(x): k1 = l, k2 = l²/2, k3 = (e^{−l} − 1) + l (computed as
-    ``expm1(−l) + l`` without cancellation, so it is never negative). The mean over samples
+    $$
+    k_1 = l, \qquad k_2 = \tfrac12 l^2, \qquad k_3 = (e^{-l} - 1) + l, \qquad
+    l = \log p(x) - \log q(x),
+    $$
+
+    k3 computed as ``expm1(−l) + l`` without cancellation, so it is never negative. The mean over samples
     x ~ p estimates KL(p ‖ q) (k2 with a small bias). l = +inf (x outside q's support)
     gives +inf for every estimator.
 
     This is the form RL code needs, where x are sampled tokens: differentiating the mean
     of these terms holds the samples fixed, so (with respect to the parameters of p) the
     expected gradient of k1 is 0, of k2 is ∇KL(p ‖ q) and of k3 is ∇KL(q ‖ p); see
-    :func:`monte_carlo_kl`.
+    [`monte_carlo_kl`][jaxkl.monte_carlo_kl].
 
     Args:
         log_p: log p(x) at samples x ~ p, any shape.
@@ -87,12 +92,19 @@ def kl_estimator_terms(
     Raises:
         ValueError: an unknown ``estimator``.
 
-    Example:
+    Examples:
+        With l = (0.5, −1), k3 = (e^{−0.5} − 1 + 0.5, e − 1 − 1) = (0.10653, 0.71828); a
+        masked entry gives 0 whatever its log-probabilities:
+
         >>> import jax.numpy as jnp
-        >>> from jaxkl.monte_carlo import kl_estimator_terms
-        >>> t = kl_estimator_terms(jnp.array([-1.0, -2.0]), jnp.array([-1.5, -1.0]), estimator="k3")
-        >>> [round(float(v), 4) for v in t]
-        [0.1065, 0.7183]
+        >>> import jaxkl
+        >>> log_p, log_q = jnp.array([-1.0, -2.0]), jnp.array([-1.5, -1.0])
+        >>> t = jaxkl.kl_estimator_terms(log_p, log_q, estimator="k3")
+        >>> [round(float(v), 5) for v in t]
+        [0.10653, 0.71828]
+        >>> mask = jnp.array([True, False])
+        >>> jaxkl.kl_estimator_terms(log_p, jnp.array([-1.5, jnp.nan]), estimator="k1", where=mask).tolist()
+        [0.5, 0.0]
 
     References:
         John Schulman, "Approximating KL Divergence", 2020 (blog post).
@@ -145,27 +157,30 @@ def monte_carlo_kl(
     gradient: Gradient = "auto",
     return_stderr: bool = False,
 ) -> jax.Array | tuple[jax.Array, jax.Array]:
-    """Monte-Carlo estimate of KL(p ‖ q) from ``num_samples`` draws of p.
+    r"""Monte-Carlo estimate of KL(p ‖ q) from ``num_samples`` draws of p.
 
-    KL(p ‖ q) ≈ (1/n) Σᵢ k(lᵢ), lᵢ = log p(xᵢ) − log q(xᵢ), xᵢ ~ p, with Schulman's
-    k1 = l, k2 = l²/2 or k3 = (e^{−l} − 1) + l. k1 and k3 are unbiased; k3 and k2 are never
-    negative and have far lower variance than k1 when p ≈ q (p = N(0, 1), q = N(0.1, 1):
-    standard deviation per sample / KL is 20 for k1, 1.42 for k2 and k3); k2's mean exceeds
-    the KL by O(KL^{3/2}) (0.25 % of it there). k3's variance is infinite when
+    $$
+    \mathrm{KL}(p \,\|\, q) \approx \frac{1}{n} \sum_{i=1}^{n} k(l_i), \qquad
+    l_i = \log p(x_i) - \log q(x_i), \quad x_i \sim p,
+    $$
+
+    with Schulman's k1 = l, k2 = l²/2 or k3 = (e^{−l} − 1) + l. k1 is unbiased; k3 is unbiased
+    where q puts no mass outside p's support (its mean is KL − (1 − Q(supp p))); k3
+    and k2 are never negative and have far lower variance than k1 when p ≈ q (p = N(0, 1), q
+    = N(0.1, 1): standard deviation per sample / KL is 20 for k1, 1.42 for k2 and k3); k2's
+    mean exceeds the KL by O(KL^{3/2}) (0.25 % of it there). k3's variance is infinite when
     E_p[(q/p)²] is (q much wider than p): prefer k1 then. Where p puts mass outside q's
     support the estimate is +inf.
 
     Gradients (``gradient=``), with respect to the parameters θ of p; what each estimator's
     gradient equals in expectation over the samples:
 
-    ==========================  ==============  ==============  ==============
-    mode                        k1              k2              k3
-    ==========================  ==============  ==============  ==============
-    ``"reparameterized"``       ∇KL(p ‖ q)      ∇E_p[l²/2]      ∇KL(p ‖ q)
-    ``"score_function"``        ∇KL(p ‖ q)      ∇E_p[l²/2]      ∇KL(p ‖ q)
-    ``"fixed_samples"``         0               ∇KL(p ‖ q)      ∇KL(q ‖ p)
-    ``"sticking_the_landing"``  ∇KL(p ‖ q)      —               —
-    ==========================  ==============  ==============  ==============
+    | mode                       | k1         | k2         | k3         |
+    |----------------------------|------------|------------|------------|
+    | ``"reparameterized"``      | ∇KL(p ‖ q) | ∇E_p[l²/2] | ∇KL(p ‖ q) |
+    | ``"score_function"``       | ∇KL(p ‖ q) | ∇E_p[l²/2] | ∇KL(p ‖ q) |
+    | ``"fixed_samples"``        | 0          | ∇KL(p ‖ q) | ∇KL(q ‖ p) |
+    | ``"sticking_the_landing"`` | ∇KL(p ‖ q) | —          | —          |
 
     - ``"reparameterized"`` (pathwise): x = p.sample(key) is differentiated through
       (needs ``p.reparameterized``); the gradient of the estimate is an unbiased estimate
@@ -215,13 +230,16 @@ def monte_carlo_kl(
             ``num_samples`` < 1 (< 2 with ``return_stderr`` or ``"score_function"``).
         TypeError: ``num_samples`` is not a Python int.
 
-    Example:
+    Examples:
+        KL(N(0, 1) ‖ N(0.1, 1)) = 0.1²/2 = 0.005; the k3 estimate lies within four standard
+        errors of it, and its standard deviation per sample is 1.4 times the KL (k1's: 20):
+
         >>> import jax
+        >>> import jaxkl
         >>> from jaxkl.distributions import Normal
-        >>> from jaxkl.monte_carlo import monte_carlo_kl
-        >>> p, q = Normal(0.0, 1.0), Normal(0.1, 1.0)  # KL = 0.005
-        >>> kl, se = monte_carlo_kl(p, q, key=jax.random.key(0), num_samples=100_000,
-        ...                         estimator="k3", return_stderr=True)
+        >>> p, q = Normal(0.0, 1.0), Normal(0.1, 1.0)
+        >>> kl, se = jaxkl.monte_carlo_kl(p, q, key=jax.random.key(0), num_samples=100_000,
+        ...                               estimator="k3", return_stderr=True)
         >>> bool(abs(float(kl) - 0.005) < 4 * float(se)), round(float(se) * 100_000**0.5 / 0.005, 1)
         (True, 1.4)
 
@@ -232,6 +250,7 @@ def monte_carlo_kl(
         Wouter Kool, Herke van Hoof, Max Welling, "Buy 4 REINFORCE Samples, Get a Baseline
         for Free!", ICLR Deep RL Meets Structured Prediction workshop, 2019.
     """
+    p, q = _for_estimation(p), _for_estimation(q)
     _check_estimator(estimator)
     mode = _resolve_gradient(p, gradient, estimator)
     need = 2 if (return_stderr or mode == "score_function") else 1
@@ -294,8 +313,13 @@ def kl_estimate(
     the types of p and q, so it is fixed at trace time.
 
     Args:
-        p, q: jaxkl distributions with the same event shape.
-        key, num_samples, estimator, gradient: as :func:`monte_carlo_kl`.
+        p: a jaxkl distribution.
+        q: a jaxkl distribution with the same event shape.
+        key: a ``jax.random`` key, used only by the Monte-Carlo estimate.
+        num_samples: n, a Python int (static under jit), as in
+            [`monte_carlo_kl`][jaxkl.monte_carlo_kl].
+        estimator: ``"k1"`` (default), ``"k2"`` or ``"k3"``.
+        gradient: the gradient mode of [`monte_carlo_kl`][jaxkl.monte_carlo_kl].
         return_stderr: also return the standard error (0 for a closed form).
 
     Returns:
@@ -303,20 +327,25 @@ def kl_estimate(
         ``return_stderr``, the pair (value, stderr).
 
     Raises:
-        As :func:`monte_carlo_kl` when no closed form is registered.
+        ValueError: as [`monte_carlo_kl`][jaxkl.monte_carlo_kl], when no closed form is registered.
+        TypeError: as [`monte_carlo_kl`][jaxkl.monte_carlo_kl], when no closed form is registered.
 
-    Example:
+    Examples:
+        Normal ‖ Normal has a closed form, (μp − μq)²/2 = 0.5 for unit scales; a mixture
+        has none and is estimated (``scipy.integrate.quad`` of p·log(p/q) gives 0.0130787):
+
         >>> import jax
+        >>> import jaxkl
         >>> from jaxkl.distributions import Categorical, MixtureSameFamily, Normal
-        >>> from jaxkl.monte_carlo import kl_estimate
         >>> key = jax.random.key(0)
-        >>> round(float(kl_estimate(Normal(0.0, 1.0), Normal(1.0, 1.0), key=key, num_samples=10)), 4)
+        >>> round(float(jaxkl.kl_estimate(Normal(0.0, 1.0), Normal(1.0, 1.0), key=key, num_samples=10)), 4)
         0.5
         >>> mix = MixtureSameFamily(Categorical(probs=[0.5, 0.5]), Normal([-1.0, 1.0], [1.0, 1.0]))
-        >>> kl, se = kl_estimate(mix, Normal(0.0, 1.5), key=key, num_samples=100_000, return_stderr=True)
-        >>> bool(0.0 < float(kl) < 0.1 and float(se) < 1e-3)
-        True
+        >>> kl, se = jaxkl.kl_estimate(mix, Normal(0.0, 1.5), key=key, num_samples=100_000, return_stderr=True)
+        >>> bool(abs(float(kl) - 0.0130787) < 4 * float(se)), bool(float(se) < 1e-3)
+        (True, True)
     """
+    p, q = _for_estimation(p), _for_estimation(q)
     if _lookup(type(p), type(q)) is not None:
         kl = kl_divergence(p, q)
         return (kl, jnp.zeros_like(kl)) if return_stderr else kl

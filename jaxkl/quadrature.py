@@ -1,10 +1,12 @@
-"""KL(p ‖ q) between univariate continuous distributions by numerical quadrature.
+r"""KL(p ‖ q) between univariate continuous distributions by numerical quadrature.
 
-For pairs with no closed form (StudentT, Logistic, mixtures, ...):
+For pairs with no closed form (StudentT, Logistic, mixtures, ...),
 
-    KL(p ‖ q) = ∫ p(x) (log p(x) − log q(x)) dx
+$$
+\mathrm{KL}(p \,\|\, q) = \int p(x)\,\bigl(\log p(x) - \log q(x)\bigr)\,dx
+$$
 
-evaluated with a fixed (static) number of nodes, so the computation is a fixed sequence of
+is evaluated with a fixed (static) number of nodes, so the computation is a fixed sequence of
 array operations: it jit-compiles once, vmaps over batches of parameters and differentiates
 with respect to the parameters of both distributions.
 
@@ -67,6 +69,7 @@ from .distributions.normal import HalfNormal, LogNormal, Normal
 from .distributions.positive import Pareto, Weibull
 from .distributions.uniform import ContinuousBernoulli, Uniform
 from .distributions.von_mises import VonMises
+from .interop import _convert_foreign
 
 __all__ = ["quadrature_kl"]
 
@@ -259,16 +262,20 @@ def _x_of_y(y, kind, lo, hi):
 
 # ------------------------------------------------------------------------- the rule
 def quadrature_kl(p: Distribution, q: Distribution, *, num_nodes: int | None = None) -> jax.Array:
-    """KL(p ‖ q) between two univariate continuous distributions by numerical quadrature.
+    r"""KL(p ‖ q) between two univariate continuous distributions by numerical quadrature.
 
-    KL(p ‖ q) = ∫ p(x)·(log p(x) − log q(x)) dx over the support of p, computed with a
-    tanh-sinh rule mapped to the support of p and centred on p (see the module docstring),
+    $$
+    \mathrm{KL}(p \,\|\, q) = \int p(x)\,\bigl(\log p(x) - \log q(x)\bigr)\,dx
+    $$
+
+    over the support of p, computed with a
+    tanh-sinh rule mapped to the support of p and centred on p (see [`jaxkl.quadrature`][jaxkl.quadrature]),
     split at the kinks of the log-ratio. It is +inf where p has mass outside the support of
     q (checked on the supports: real line, half-lines [lo, ∞), intervals [lo, hi], with
     parameter-dependent ends elementwise) or where the density of q vanishes at a node where
     p does not.
 
-    Accuracy (see the module docstring for the measurement): relative error ≤ 1e-11 in
+    Accuracy (see [`jaxkl.quadrature`][jaxkl.quadrature] for the measurement): relative error ≤ 1e-11 in
     float64 for smooth log-ratios (StudentT‖Normal, Normal‖StudentT, Logistic‖Normal,
     mixtures of Normals‖Normal, Gamma‖Gamma, Beta‖Beta, ...) and with kinks (Normal‖Laplace,
     Laplace‖Normal), narrow p (scale 1e-3) and p, q far apart included; ≤ 1e-4 in float32.
@@ -301,17 +308,27 @@ def quadrature_kl(p: Distribution, q: Distribution, *, num_nodes: int | None = N
     Raises:
         TypeError: p or q is discrete, multivariate, or of a family whose support is not known.
 
-    Example:
-        >>> from jaxkl.distributions import Normal, StudentT
-        >>> from jaxkl.quadrature import quadrature_kl
-        >>> round(float(quadrature_kl(StudentT(4.0, 0.0, 1.0), Normal(0.0, 1.0))), 5)
+    Examples:
+        StudentT(4) against the standard normal, where ``scipy.integrate.quad`` of
+        p·(log p − log q) with scipy.stats' densities gives 0.2371785; a batch of three
+        scales of q; and a mixture of two normals against a normal (quad: 0.0130787):
+
+        >>> import jaxkl
+        >>> from jaxkl.distributions import Categorical, MixtureSameFamily, Normal, StudentT
+        >>> round(float(jaxkl.quadrature_kl(StudentT(4.0, 0.0, 1.0), Normal(0.0, 1.0))), 5)
         0.23718
+        >>> jaxkl.quadrature_kl(StudentT(4.0, 0.0, 1.0), Normal(0.0, [1.0, 1.5, 2.0])).shape
+        (3,)
+        >>> mix = MixtureSameFamily(Categorical(probs=[0.5, 0.5]), Normal([-1.0, 1.0], 1.0))
+        >>> round(float(jaxkl.quadrature_kl(mix, Normal(0.0, 1.5))), 6)
+        0.013079
 
     References:
         H. Takahasi and M. Mori, "Double exponential formulas for numerical integration", 1974.
         L. N. Trefethen and J. A. C. Weideman, "The exponentially convergent trapezoidal
         rule", 2014.
     """
+    p, q = _convert_foreign(p), _convert_foreign(q)
     _check_univariate("p", p)
     _check_univariate("q", q)
     return _quadrature_kl(p, q, num_nodes)

@@ -26,7 +26,7 @@ _REGISTRY: dict[tuple[type, type], Callable] = {}
 def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
     """Decorator that registers ``fn(p, q)`` as the closed form of KL(p ‖ q) for the pair.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import jaxkl
         >>> from jaxkl.distributions import Distribution
@@ -52,7 +52,19 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
 
 
 def registered_pairs() -> list[tuple[type, type]]:
-    """Every registered (P, Q) pair, sorted by the class names."""
+    """Every registered (P, Q) pair, sorted by the class names.
+
+    A pair registered for a class also serves its subclasses (``Chi2`` and ``Exponential``
+    are ``Gamma``s); ``python -m jaxkl pairs`` prints the table of families this covers.
+
+    Examples:
+        >>> import jaxkl
+        >>> from jaxkl.distributions import Normal, StudentT
+        >>> (Normal, Normal) in jaxkl.registered_pairs()
+        True
+        >>> (StudentT, StudentT) in jaxkl.registered_pairs()
+        False
+    """
     return sorted(_REGISTRY, key=lambda pq: (pq[0].__name__, pq[1].__name__))
 
 
@@ -81,11 +93,41 @@ def kl_divergence(p, q) -> jax.Array:
     pair; where none applies, estimate the divergence instead with ``jaxkl.monte_carlo_kl``
     or, for univariate continuous pairs, ``jaxkl.quadrature_kl``.
 
+    ``p`` and ``q`` may also be numpyro, distrax or TFP-on-JAX distributions, of one
+    library or mixed with jaxkl's: when no pair is registered for their types, each is
+    converted with ``jaxkl.as_distribution`` (same values and gradients as the jaxkl
+    equivalent, under jit, vmap and grad) and the jaxkl closed form is used.
+
     Raises:
-        NotImplementedError: no closed form is registered for the two types.
+        NotImplementedError: no closed form is registered for the two types, or a foreign
+            distribution has no jaxkl equivalent.
+        TypeError: a TensorFlow Probability distribution not of the JAX substrate.
+        ValueError: foreign parameters with no jaxkl equivalent (see ``jaxkl.as_distribution``).
+
+    Examples:
+        Two normals: log(σq/σp) + (σp² + (μp − μq)²)/(2σq²) − ½ = log 2 + 2/8 − ½; a batch of
+        Gammas against one Gamma, whose values are (a − a')ψ(a) − lgamma(a) + lgamma(a')
+        + a'·log(b/b') + a(b' − b)/b (scipy.special's digamma and gammaln give the same); a
+        pair with no closed form:
+
+        >>> import jaxkl
+        >>> from jaxkl.distributions import Gamma, Normal, StudentT
+        >>> round(float(jaxkl.kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))), 6)
+        0.443147
+        >>> [round(v, 6) for v in jaxkl.kl_divergence(Gamma([2.0, 3.0], 1.0), Gamma(3.0, 2.0)).tolist()]
+        [0.190921, 0.920558]
+        >>> jaxkl.kl_divergence(StudentT(4.0), StudentT(5.0))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: no closed-form KL is registered for KL(StudentT ‖ StudentT); ...
     """
     fn = _lookup(type(p), type(q))
     if fn is None:
+        from ..interop import _convert_foreign  # local: interop imports the distributions
+
+        pj, qj = _convert_foreign(p), _convert_foreign(q)
+        if pj is not p or qj is not q:
+            return kl_divergence(pj, qj)
         raise NotImplementedError(
             f"no closed-form KL is registered for KL({type(p).__name__} ‖ {type(q).__name__}); "
             "estimate it with jaxkl.monte_carlo_kl(p, q, key=..., num_samples=...) or, for univariate "
