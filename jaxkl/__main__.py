@@ -1,4 +1,9 @@
-"""``python -m jaxkl``: a short tour. ``python -m jaxkl bench``: the benchmark table."""
+"""``python -m jaxkl``: a short tour. ``python -m jaxkl bench``: the benchmark table.
+
+``python -m jaxkl pairs``: the Markdown table of closed-form pairs; ``--write FILE ...``
+rewrites it between the ``<!-- pairs-table:start -->`` and ``<!-- pairs-table:end -->``
+lines of each file, ``--check FILE ...`` exits with status 1 where it is stale.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +74,27 @@ def tour() -> int:
     return 0
 
 
+def pairs(argv: list[str]) -> int:
+    from ._pairs_table import COMMAND, check_files, pairs_table, write_files
+
+    if not argv:
+        print(pairs_table())
+        return 0
+    if argv[0] in ("--write", "--check") and len(argv) > 1:
+        if argv[0] == "--write":
+            write_files(argv[1:])
+            return 0
+        stale = check_files(argv[1:])
+        for path in stale:
+            print(f"{path}: the table of closed-form pairs is stale; regenerate it with `{COMMAND}`", file=sys.stderr)
+        return 1 if stale else 0
+    print("usage: python -m jaxkl pairs [--write FILE ... | --check FILE ...]", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "pairs":
+        return pairs(argv[1:])
     if argv and argv[0] == "bench":
         from ._bench import main as bench_main
 
@@ -78,7 +103,10 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     if argv:
-        print(f"unknown command {argv[0]!r}; try `python -m jaxkl` or `python -m jaxkl bench`", file=sys.stderr)
+        print(
+            f"unknown command {argv[0]!r}; try `python -m jaxkl`, `python -m jaxkl bench` or `python -m jaxkl pairs`",
+            file=sys.stderr,
+        )
         return 2
     return tour()
 

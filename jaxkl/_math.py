@@ -60,7 +60,7 @@ def compute_dtype(*dtypes) -> np.dtype:
 
     Integers and booleans promote to JAX's default float (float32, or float64 with x64
     enabled), as ``jnp.log`` would; bfloat16 and float16 compute in float32; complex
-    dtypes are rejected by :func:`as_inexact`.
+    dtypes are rejected by ``as_inexact``.
     """
     dt = jnp.result_type(*dtypes)
     if not jnp.issubdtype(dt, jnp.inexact):
@@ -71,7 +71,7 @@ def compute_dtype(*dtypes) -> np.dtype:
 
 
 def as_inexact(fn: str, **arrays: ArrayLike | None) -> list[jax.Array | None]:
-    """Convert named inputs to arrays of one compute dtype (see :func:`compute_dtype`).
+    """Convert named inputs to arrays of one compute dtype (see ``compute_dtype``).
 
     Raises a ``TypeError`` that names the argument for complex or non-numeric input.
     ``None`` entries pass through.
@@ -108,7 +108,7 @@ def _bits(x: jax.Array, info: _FloatInfo) -> jax.Array:
 
 
 class Kind(NamedTuple):
-    """Masks describing each element, read off the bit pattern (see :func:`classify`)."""
+    """Masks describing each element, read off the bit pattern (see ``classify``)."""
 
     nan: jax.Array
     positive: jax.Array  # > 0, subnormals and +inf included

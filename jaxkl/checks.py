@@ -30,7 +30,30 @@ __all__ = [
 
 
 def normalize_axis(fn: str, axis: int, ndim: int, name: str = "axis") -> int:
-    """Return ``axis`` as a non-negative int, or raise ``ValueError`` naming it."""
+    """Return ``axis`` as a non-negative int, or raise ``ValueError`` naming it.
+
+    Args:
+        fn: the public function's name, for the message.
+        axis: an axis, negative values counting from the end.
+        ndim: the rank of the input.
+        name: the argument's name, for the message.
+
+    Returns:
+        ``axis`` in ``[0, ndim)``.
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: ``axis`` is out of range for rank ``ndim``.
+
+    Examples:
+        >>> from jaxkl.checks import normalize_axis
+        >>> normalize_axis("jaxkl.kl", -1, 3)
+        2
+        >>> normalize_axis("jaxkl.kl", 3, 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: jaxkl.kl: `axis`=3 is out of range for an input of rank 3
+    """
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"{fn}: `{name}` must be an int, got {axis!r}")
     if not -ndim <= axis < ndim:
@@ -39,7 +62,30 @@ def normalize_axis(fn: str, axis: int, ndim: int, name: str = "axis") -> int:
 
 
 def assert_same_event_size(fn: str, a: jax.Array, b: jax.Array, axis: int, names=("p", "q")) -> None:
-    """Trace-time check that ``a`` and ``b`` have the same size along ``axis``."""
+    """Trace-time check that ``a`` and ``b`` have the same size along ``axis``.
+
+    Mismatched event sizes are an error, never a broadcast: the message names both
+    arguments and their shapes. Costs nothing at run time (shapes are static).
+
+    Args:
+        fn: the public function's name, for the message.
+        a: the first array (at least one axis).
+        b: the second array (at least one axis).
+        axis: the event axis of both.
+        names (tuple[str, str]): the two arguments' names, for the message.
+
+    Raises:
+        ValueError: a scalar input, or event sizes that differ.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.checks import assert_same_event_size
+        >>> assert_same_event_size("jaxkl.kl", jnp.ones((2, 3)), jnp.ones(3), -1)  # batch axes may differ
+        >>> assert_same_event_size("jaxkl.kl", jnp.ones(3), jnp.ones((2, 4)), -1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: ...jaxkl.kl: event sizes differ along axis -1: `p` has shape (3,), `q` has shape (2, 4)]
+    """
     for x, name in zip((a, b), names):
         if x.ndim == 0:
             raise ValueError(f"{fn}: `{name}` must have at least one (event) axis; got shape {x.shape}")
@@ -57,7 +103,25 @@ def assert_same_event_size(fn: str, a: jax.Array, b: jax.Array, axis: int, names
 
 
 def probability_tolerance(dtype, size: int) -> float:
-    """Tolerance on |sum − 1| for a probability vector of ``size`` entries in ``dtype``."""
+    """Tolerance on |sum − 1| for a probability vector of ``size`` entries in ``dtype``.
+
+    16·eps·√size: the rounding of a sum of ``size`` terms, with a margin.
+
+    Args:
+        dtype (numpy dtype-like): the floating dtype of the vector.
+        size: its number of entries.
+
+    Returns:
+        The tolerance, a Python float.
+
+    Examples:
+        16 · 2⁻²³ · √100 for float32:
+
+        >>> import numpy as np
+        >>> from jaxkl.checks import probability_tolerance
+        >>> probability_tolerance(np.float32, 100)
+        1.9073486328125e-05
+    """
     return 16.0 * float(jnp.finfo(dtype).eps) * float(np.sqrt(max(size, 1)))
 
 
@@ -71,10 +135,31 @@ def _raise_if(bad, messages):
 def validate_probabilities(fn: str, arrays: dict, axis: int, where: jax.Array | None = None) -> None:
     """Opt-in check that each named array holds probability vectors along ``axis``.
 
-    ``arrays`` maps argument names to arrays. Entries outside ``where`` are ignored;
-    NaN entries fail. All arrays are checked with one host callback, which raises a
+    Entries must lie in [0, 1] and each vector must sum to 1 within
+    [`probability_tolerance`][jaxkl.checks.probability_tolerance]. Entries outside
+    ``where`` are ignored; NaN entries fail. All arrays are checked with one host callback
+    (cost: one pass over the inputs and one host round trip), which raises a
     ``ValueError`` (eagerly) or ``jax.errors.JaxRuntimeError`` (under jit) naming the
-    first invalid argument.
+    first invalid argument. This is what ``validate=True`` runs.
+
+    Args:
+        fn: the public function's name, for the message.
+        arrays: maps argument names to arrays.
+        axis: the event axis.
+        where: optional boolean mask broadcastable to the arrays.
+
+    Raises:
+        ValueError: eagerly, for an array that is not a probability vector.
+        jax.errors.JaxRuntimeError: the same, under ``jax.jit``.
+
+    Examples:
+        >>> import jaxkl
+        >>> jaxkl.kl([0.5, 0.5], [0.9, 0.1], validate=True) is not None
+        True
+        >>> jaxkl.kl([0.5, 0.6], [0.9, 0.1], validate=True)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: jaxkl.kl: `p` is not a probability vector along axis 0: entries must lie in [0, 1] and sum to 1...
     """
     flags, messages = [], []
     for name, p in arrays.items():
@@ -139,6 +224,21 @@ def validate_params(cls_name: str, params: dict) -> None:
     parameters and one host round trip per construction); eagerly the failure is a
     ``ValueError`` naming the parameter and the constraint, under jit a
     ``jax.errors.JaxRuntimeError`` with the same text.
+
+    Args:
+        cls_name: the distribution's class name, for the message.
+        params: maps a parameter name to ``(array, constraint)``.
+
+    Raises:
+        ValueError: eagerly, for a parameter that violates its constraint.
+        jax.errors.JaxRuntimeError: the same, under ``jax.jit``.
+
+    Examples:
+        >>> from jaxkl.distributions import Normal
+        >>> Normal(0.0, -1.0, validate_args=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: Normal: `scale` must be positive and finite
     """
     flags, messages = [], []
     for name, (v, constraint) in params.items():

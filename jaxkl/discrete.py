@@ -108,11 +108,11 @@ def kl(
 ) -> jax.Array:
     r"""KL(p ‖ q) between probability vectors along ``axis``.
 
-    .. math::
+    $$
+    \mathrm{KL}(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i}
+    $$
 
-        \mathrm{KL}(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i}
-
-    with the conventions of :func:`jaxkl.rel_entr`: an entry with p_i = 0 contributes 0
+    with the conventions of [`rel_entr`][jaxkl.rel_entr]: an entry with p_i = 0 contributes 0
     (even where q_i = 0), p_i > 0 with q_i = 0 makes the result +inf, and a negative or
     NaN entry makes it NaN. The inputs are not renormalized. For probability vectors
     the result is ≥ 0 up to the rounding of their sums; for any nonnegative vectors it
@@ -122,7 +122,7 @@ def kl(
     when p/q ∈ [1/2, 2], so near p = q the error is a few ulp of Σ|p − q| rather than of Σp·|log p|
     (for KL ≈ 1e-10 in float64: ~1e-11 relative here, ~1e-6 with
     ``sum(p * (log p - log q))``). Subnormal entries are treated as the backend treats
-    them (zero on XLA:CPU); :func:`jaxkl.rel_entr` is exact for them.
+    them (zero on XLA:CPU); [`rel_entr`][jaxkl.rel_entr] is exact for them.
 
     Gradients: ∂/∂p_i = log(p_i/q_i) + 1 and ∂/∂q_i = −p_i/q_i. An entry with p_i = 0
     gets gradient 0 with respect to both p_i and q_i (the −∞ one-sided derivative in p_i
@@ -138,17 +138,25 @@ def kl(
         False contribute nothing and get zero gradient.
       keepdims: keep the reduced axis with size 1.
       validate: check at run time that ``p`` and ``q`` are probability vectors (see
-        :mod:`jaxkl.checks` for the cost); off by default.
+        [`jaxkl.checks`][jaxkl.checks] for the cost); off by default.
 
     Returns:
       The broadcast batch shape (``axis`` removed, or kept with ``keepdims``). dtype: the
       promoted floating dtype; integers promote to the default float dtype;
       bfloat16/float16 compute and return float32.
 
-    Example:
+    Examples:
+      0.5·log(0.5/0.9) + 0.5·log(0.5/0.1), as ``scipy.stats.entropy([0.5, 0.5], [0.9, 0.1])``;
+      a batch of two rows, the second with an entry p = q = 0 that contributes 0 (and q not
+      renormalized: log(1/0.5) = log 2); in bits:
+
       >>> import jaxkl
-      >>> float(jaxkl.kl([0.5, 0.5], [0.9, 0.1]))
+      >>> float(jaxkl.kl([0.5, 0.5], [0.9, 0.1]))  # scipy: 0.51082562
       0.510826
+      >>> [round(v, 6) for v in jaxkl.kl([[0.5, 0.5], [1.0, 0.0]], [[0.9, 0.1], [0.5, 0.0]]).tolist()]
+      [0.510826, 0.693147]
+      >>> round(float(jaxkl.kl([0.5, 0.5], [0.9, 0.1], base=2)), 6)  # scipy, base=2: 0.73696559
+      0.736966
     """
     fn = "jaxkl.kl"
     lb = log_base(fn, base)
@@ -179,9 +187,9 @@ def cross_entropy(
 ) -> jax.Array:
     r"""Cross-entropy H(p, q) = −Σ p·log q between probability vectors along ``axis``.
 
-    .. math::
-
-        H(p, q) = -\sum_i p_i \log q_i = H(p) + \mathrm{KL}(p \,\|\, q)
+    $$
+    H(p, q) = -\sum_i p_i \log q_i = H(p) + \mathrm{KL}(p \,\|\, q)
+    $$
 
     An entry with p_i = 0 contributes 0; p_i > 0 with q_i = 0 gives +inf; negative q
     gives NaN. Not renormalized.
@@ -189,12 +197,31 @@ def cross_entropy(
     Gradients: ∂/∂p_i = −log q_i and ∂/∂q_i = −p_i/q_i; an entry with p_i = 0 gets
     gradient 0 in both. Masked entries get gradient 0.
 
-    Args and Returns: as :func:`kl`.
+    Args:
+      p: probabilities, shape ``[..., K, ...]`` with the event on ``axis``.
+      q: probabilities; same event size K as ``p``, batch axes broadcast. Mismatched
+        event sizes raise ``ValueError`` at trace time.
+      axis: the event axis.
+      base: logarithm base (``2`` for bits); ``None`` for nats. Must be positive.
+      where: optional boolean mask broadcastable to the inputs; entries where it is
+        False contribute nothing and get zero gradient.
+      keepdims: keep the reduced axis with size 1.
+      validate: check at run time that ``p`` and ``q`` are probability vectors (see
+        [`jaxkl.checks`][jaxkl.checks] for the cost); off by default.
 
-    Example:
+    Returns:
+      The broadcast batch shape (``axis`` removed, or kept with ``keepdims``); dtype as
+      for [`kl`][jaxkl.kl].
+
+    Examples:
+      A fair coin coded for itself costs 1 bit; H(p, q) = H(p) + KL(p ‖ q), here
+      log 2 + 0.5108256 = 1.2039728 nats (``scipy.stats.entropy`` gives both terms):
+
       >>> import jaxkl
       >>> float(jaxkl.cross_entropy([0.5, 0.5], [0.5, 0.5], base=2))
       1.0
+      >>> round(float(jaxkl.cross_entropy([0.5, 0.5], [0.9, 0.1])), 6)
+      1.203973
     """
     fn = "jaxkl.cross_entropy"
     lb = log_base(fn, base)
@@ -218,31 +245,47 @@ def js_divergence(
 ) -> jax.Array:
     r"""Jensen–Shannon divergence between probability vectors, optionally weighted.
 
-    .. math::
-
-        \mathrm{JS}_\beta(p, q) = \beta\,\mathrm{KL}(p \,\|\, m) + (1-\beta)\,\mathrm{KL}(q \,\|\, m),
-        \qquad m = \beta p + (1 - \beta) q
+    $$
+    \mathrm{JS}_\beta(p, q) = \beta\,\mathrm{KL}(p \,\|\, m) + (1-\beta)\,\mathrm{KL}(q \,\|\, m),
+    \qquad m = \beta p + (1 - \beta) q
+    $$
 
     ``beta = 0.5`` is the usual symmetric JSD, bounded by log 2 (1 bit with
     ``base=2``). It is finite whatever the supports, and 0 iff p = q (for
     0 < beta < 1). ``beta`` = 0 or 1 gives 0 (one weight vanishes and m equals the
-    other distribution). Each KL term uses the accurate form of :func:`kl`.
+    other distribution). Each KL term uses the accurate form of [`kl`][jaxkl.kl].
 
     Gradients: finite everywhere, 0 for entries where both p and q are 0 and for masked
     entries.
 
     Args:
-      p, q: probabilities as in :func:`kl`.
+      p: probabilities, shape ``[..., K, ...]`` with the event on ``axis``.
+      q: probabilities; same event size K as ``p``, batch axes broadcast.
       beta: weight of ``p`` in the mixture, in [0, 1].
-      axis, base, where, keepdims, validate: as in :func:`kl`.
+      axis: the event axis.
+      base: logarithm base (``2`` for bits); ``None`` for nats. Must be positive.
+      where: optional boolean mask broadcastable to the inputs; entries where it is
+        False contribute nothing and get zero gradient.
+      keepdims: keep the reduced axis with size 1.
+      validate: check at run time that ``p`` and ``q`` are probability vectors; off by
+        default.
 
     Returns:
-      As :func:`kl`.
+      The broadcast batch shape (``axis`` removed, or kept with ``keepdims``); dtype as
+      for [`kl`][jaxkl.kl].
 
-    Example:
+    Raises:
+      ValueError: ``beta`` outside [0, 1], a non-positive ``base``, or mismatched event sizes.
+
+    Examples:
+      Disjoint supports give the maximum, 1 bit; the second value is
+      ``scipy.spatial.distance.jensenshannon([0.5, 0.5], [0.9, 0.1]) ** 2`` (0.10174923):
+
       >>> import jaxkl
       >>> float(jaxkl.js_divergence([1.0, 0.0], [0.0, 1.0], base=2))
       1.0
+      >>> round(float(jaxkl.js_divergence([0.5, 0.5], [0.9, 0.1])), 6)
+      0.101749
 
     References:
       J. Lin, "Divergence measures based on the Shannon entropy", IEEE Trans. Inf.
@@ -276,22 +319,22 @@ def entropy(
 ) -> jax.Array:
     r"""Shannon entropy, or KL divergence if ``qk`` is given: ``scipy.stats.entropy``.
 
-    .. math::
-
-        H(p) = -\sum_i p_i \log p_i, \qquad
-        D(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i}
+    $$
+    H(p) = -\sum_i p_i \log p_i, \qquad
+    D(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i}
+    $$
 
     after normalizing ``pk`` (and ``qk``) to sum to 1 along ``axis``, exactly as scipy
     does: ``pk`` and ``qk`` are broadcast against each other first (with ``axis=None``
     each is raveled first and the flat arrays broadcast), ``axis=None`` reduces over
-    all elements, and the same ``ValueError`` s are raised (incompatible
-    shapes: "Array shapes are incompatible for broadcasting."; non-positive base:
-    "`base` must be a positive number or `None`."). The element-wise terms are
-    :func:`jaxkl.entr` and :func:`jaxkl.rel_entr`, so zeros, infinities and NaNs behave
-    as in scipy. Unlike :func:`kl`, the default axis is 0, as in scipy.
+    all elements, and the same errors are raised (``ValueError`` with scipy's messages:
+    "Array shapes are incompatible for broadcasting." for incompatible shapes,
+    "`base` must be a positive number or `None`." for a non-positive base). The element-wise terms are
+    [`entr`][jaxkl.entr] and [`rel_entr`][jaxkl.rel_entr], so zeros, infinities and NaNs behave
+    as in scipy. Unlike [`kl`][jaxkl.kl], the default axis is 0, as in scipy.
 
-    Gradients: those of the normalization composed with :func:`jaxkl.entr` /
-    :func:`jaxkl.rel_entr` (finite at zero entries).
+    Gradients: those of the normalization composed with [`entr`][jaxkl.entr] /
+    [`rel_entr`][jaxkl.rel_entr] (finite at zero entries).
 
     Args:
       pk: (unnormalized) probabilities.
@@ -305,9 +348,16 @@ def entropy(
       is enabled, where scipy returns float64); integers promote to the default float,
       bfloat16/float16 give float32.
 
-    Example:
+    Examples:
+      scipy's own examples: a fair coin has 1 bit of entropy; a fair die against a loaded
+      one (``scipy.stats.entropy`` gives 0.1642520335); unnormalized counts are normalized:
+
       >>> import jaxkl
+      >>> float(jaxkl.entropy([0.5, 0.5], base=2))
+      1.0
       >>> float(jaxkl.entropy([1/6] * 6, [0.4, 0.1, 0.1, 0.1, 0.1, 0.2]))
+      0.164252
+      >>> float(jaxkl.entropy([1, 1, 1, 1, 1, 1], [4, 1, 1, 1, 1, 2]))
       0.164252
     """
     fn = "jaxkl.entropy"

@@ -6,7 +6,7 @@ organised for accelerators and bounded memory:
 
 * the pairwise squared distances are formed tile by tile as ‖a‖² + ‖b‖² − 2 a·b (one
   matrix product per tile, ``Precision.HIGHEST``), never as an [n, m] matrix: a tile holds
-  at most ``tile_size`` entries (default 2**22, i.e. 16 MiB in float32);
+  at most ``tile_size`` entries (default ``2**22``, i.e. 16 MiB in float32);
 * every query row keeps a running list of its nearest candidates (``lax.top_k`` on each tile,
   merged with the list so far), so memory is O(n · candidates) beyond the tile;
 * the expanded formula loses relative accuracy for near points (it cancels), and the
@@ -241,7 +241,10 @@ def knn_kl(
     k-th nearest neighbour among the other n − 1 points of x, and ν_l(i) the distance from
     x_i to its l-th nearest neighbour among the m points of y,
 
-        D̂ = (d/n) Σ_i log(ν_l(i) / ρ_k(i)) + ψ(k) − ψ(l) + log(m / (n − 1)).
+    $$
+    \hat D = \frac{d}{n} \sum_{i=1}^{n} \log \frac{\nu_l(i)}{\rho_k(i)} + \psi(k) - \psi(l)
+    + \log \frac{m}{n - 1}.
+    $$
 
     With l = k (the default) the digamma terms cancel and this is the paper's estimator
     (its eq. (5)); choosing l ≠ k is the paper's generalisation with different neighbour
@@ -265,7 +268,7 @@ def knn_kl(
 
     Computation: brute-force exact search in tiles of at most ``tile_size`` distances, a
     running ``lax.top_k`` per row, and exact re-ranking of the ``candidates`` best
-    candidates from difference vectors (see the module docstring). Memory beyond the
+    candidates from difference vectors (see [`jaxkl.sample_based`][jaxkl.sample_based]). Memory beyond the
     inputs is one tile plus O(n · candidates); time is O((n + m) · n · d). jit-able;
     ``k``, ``l``, ``duplicates``, ``tile_size`` and ``candidates`` are static. Gradients
     with respect to x and y flow through the exact distances of the selected neighbours
@@ -293,13 +296,16 @@ def knn_kl(
         ``duplicates``.
       TypeError: for non-integer k, l, candidates or tile_size, or complex input.
 
-    Example:
+    Examples:
+      Two standard normals in two dimensions whose means are (0, 0) and (1, 1) apart:
+      KL(P ‖ Q) = ‖μ_P − μ_Q‖²/2 = 1.
+
       >>> import numpy as np
-      >>> from jaxkl.sample_based import knn_kl
+      >>> import jaxkl
       >>> rng = np.random.default_rng(0)
       >>> x = rng.normal(0.0, 1.0, size=(4000, 2))
-      >>> y = rng.normal(1.0, 1.0, size=(4000, 2))  # true KL(P ‖ Q) = 1
-      >>> round(float(knn_kl(x, y, k=5)), 1)
+      >>> y = rng.normal(1.0, 1.0, size=(4000, 2))
+      >>> round(float(jaxkl.knn_kl(x, y, k=5)), 1)
       1.0
 
     References:

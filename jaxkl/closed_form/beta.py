@@ -58,7 +58,7 @@ def _kl_beta_beta(p, q):
     ``beta_kl`` (the Dirichlet formula ``log_beta_bregman`` on the pairs), a sum of non-negative
     terms: relative accuracy near p = q and for concentrations up to 1e6.
 
-    Example:
+    Examples:
         >>> import jaxkl
         >>> from jaxkl.distributions import Beta
         >>> round(float(jaxkl.kl_divergence(Beta(2.0, 3.0), Beta(1.0, 1.0))), 4)

@@ -7,7 +7,7 @@ Binomial on finitely many).
 
 Every formula is a sum over outcomes of the non-negative terms
 kl_div(P(k), Q(k)) = P(k)·log(P(k)/Q(k)) − P(k) + Q(k), which sum to the KL because both
-distributions sum to one. Each term is computed by :func:`_kl_term` from the exactly
+distributions sum to one. Each term is computed by ``_kl_term`` from the exactly
 computed difference P(k) − Q(k) as Q(k)·kl_div1p((P(k) − Q(k))/Q(k)) when the ratio is
 within [1/2, 2], so the result keeps relative accuracy as p → q, where the textbook
 forms (p·log(p/q) + (1 − p)·log((1 − p)/(1 − q)), or Σ p·(log p − log q)) cancel to
@@ -20,6 +20,20 @@ Conventions at the boundary: an outcome with P(k) = 0 contributes Q(k) and gets 
 0 with respect to P(k) (the one-sided derivative is −∞); P(k) > 0 = Q(k) gives +inf with
 zero gradients. Results have the broadcast batch shape of p and q and their compute
 dtype (float32 for bfloat16/float16 parameters).
+
+Examples:
+    Bernoulli(0.3) ‖ Bernoulli(0.6) is ``scipy.stats.entropy([0.7, 0.3], [0.4, 0.6])`` =
+    0.1837869; Poisson(2) ‖ Poisson(3) is λp·log(λp/λq) + λq − λp = 0.1890698; a Poisson
+    against a Bernoulli is +inf (counts above 1 have no mass under q):
+
+    >>> import jaxkl
+    >>> from jaxkl.distributions import Bernoulli, Poisson
+    >>> round(float(jaxkl.kl_divergence(Bernoulli(probs=0.3), Bernoulli(probs=0.6))), 6)
+    0.183787
+    >>> round(float(jaxkl.kl_divergence(Poisson(2.0), Poisson(3.0))), 6)
+    0.18907
+    >>> float(jaxkl.kl_divergence(Poisson(2.0), Bernoulli(probs=0.5)))
+    inf
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def _kl_gamma_gamma(p, q):
     Returns:
         The KL divergence, shape ``broadcast(p.batch_shape, q.batch_shape)``.
 
-    Example:
+    Examples:
         >>> import jaxkl
         >>> from jaxkl.distributions import Gamma
         >>> round(float(jaxkl.kl_divergence(Gamma(2.0, 1.0), Gamma(3.0, 2.0))), 4)

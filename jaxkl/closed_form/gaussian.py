@@ -209,11 +209,10 @@ def _kl_mvn_mvn(p, q):
     Raises:
         ValueError: the event sizes differ.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import jaxkl
-        >>> from jaxkl.closed_form import gaussian
-        >>> from jaxkl.distributions.multivariate_normal import MultivariateNormal
+        >>> from jaxkl.distributions import MultivariateNormal
         >>> p = MultivariateNormal(jnp.zeros(2), covariance_matrix=jnp.eye(2))
         >>> q = MultivariateNormal(jnp.ones(2), covariance_matrix=2.0 * jnp.eye(2))
         >>> round(float(jaxkl.kl_divergence(p, q)), 4)

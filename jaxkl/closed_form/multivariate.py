@@ -65,9 +65,9 @@ def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> jax.Array:
     Raises:
         ValueError: the numbers of categories differ (at trace time, naming both shapes).
 
-    Example:
+    Examples:
         >>> import jaxkl
-        >>> from jaxkl.distributions.dirichlet import Dirichlet
+        >>> from jaxkl.distributions import Dirichlet
         >>> round(float(jaxkl.kl_divergence(Dirichlet([1.0, 2.0, 3.0]), Dirichlet([2.0, 2.0, 2.0]))), 4)
         0.8069
     """

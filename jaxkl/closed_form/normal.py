@@ -108,7 +108,7 @@ def _kl_normal_normal(p, q):
     Returns:
         The KL divergence, shape ``broadcast(p.batch_shape, q.batch_shape)``.
 
-    Example:
+    Examples:
         >>> import jaxkl
         >>> from jaxkl.distributions import Normal
         >>> round(float(jaxkl.kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))), 4)

@@ -190,7 +190,7 @@ def _kl_uniform_uniform(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
 
-    Example:
+    Examples:
         >>> import jaxkl
         >>> from jaxkl.distributions import Uniform
         >>> round(float(jaxkl.kl_divergence(Uniform(0.0, 1.0), Uniform(-1.0, 2.0))), 4)
@@ -422,7 +422,7 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     ``cb_bregman`` with relative accuracy near p = q (where torch's form cancels to
     rounding noise) and for logits of any size.
 
-    Example:
+    Examples:
         >>> import jaxkl
         >>> from jaxkl.distributions import ContinuousBernoulli
         >>> p, q = ContinuousBernoulli(probs=0.3), ContinuousBernoulli(probs=0.6)

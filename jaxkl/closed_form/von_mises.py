@@ -76,7 +76,7 @@ def _kl_vonmises_vonmises(p, q):
         The KL divergence, shape ``broadcast(p.batch_shape, q.batch_shape)``, in the compute
         dtype of the parameters.
 
-    Example:
+    Examples:
         >>> import jaxkl
         >>> from jaxkl.distributions import VonMises
         >>> round(float(jaxkl.kl_divergence(VonMises(0.0, 2.0), VonMises(1.0, 4.0))), 4)

@@ -1,6 +1,6 @@
 """The distribution base class: immutable pytrees with broadcasting parameters.
 
-Every family subclasses :class:`Distribution` and lists its array parameters in
+Every family subclasses [`Distribution`][jaxkl.distributions.Distribution] and lists its array parameters in
 ``_params`` (and its static, non-array attributes in ``_static``). Subclasses are
 registered as pytrees automatically: flattening yields the parameters as leaves, and
 unflattening rebuilds the object without calling ``__init__``, so ``jax.tree.map``,
@@ -65,6 +65,31 @@ class Distribution:
     ``sample(key, sample_shape=())``, ``entropy()``, ``mean``, ``variance``.
     ``reparameterized`` says whether ``sample`` is differentiable with respect to the
     parameters (pathwise gradients).
+
+    Every subclass is an immutable pytree whose leaves are its array parameters, so a
+    distribution passes through ``jax.jit``, ``jax.vmap`` and ``jax.grad`` and through
+    ``jax.tree.map``. A new family lists its parameters in ``_params`` and registers its
+    closed forms with [`register_kl`][jaxkl.register_kl].
+
+    Examples:
+        Parameters broadcast into the batch shape; the leaves are the parameters; a batch of
+        distributions maps like any pytree (the log-densities are
+        ``scipy.stats.norm([0, 1], 2).logpdf(0)``):
+
+        >>> import jax
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.distributions import Normal
+        >>> Normal(jnp.array([0.0, 1.0]), 2.0).batch_shape
+        (2,)
+        >>> d = Normal(jnp.array([0.0, 1.0]), jnp.array([2.0, 2.0]))
+        >>> [leaf.tolist() for leaf in jax.tree.leaves(d)]
+        [[0.0, 1.0], [2.0, 2.0]]
+        >>> [round(v, 4) for v in jax.vmap(lambda d: d.log_prob(0.0))(d).tolist()]
+        [-1.6121, -1.7371]
+        >>> d.loc = 1.0
+        Traceback (most recent call last):
+        ...
+        AttributeError: Normal is immutable; build a new one instead of setting `loc`
     """
 
     _params: ClassVar[tuple[str, ...]] = ()

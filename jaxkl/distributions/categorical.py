@@ -95,12 +95,12 @@ class Categorical(CategoricalParams):
     integer indices and is not reparameterized. ``mean`` and ``variance`` are NaN (the
     categories are unordered), as in numpyro.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Categorical
         >>> d = Categorical(probs=[0.2, 0.3, 0.5])
-        >>> round(float(d.log_prob(2)), 4)
+        >>> round(float(d.log_prob(2)), 4)  # log 0.5
         -0.6931
-        >>> round(float(d.entropy()), 4)
+        >>> round(float(d.entropy()), 4)  # scipy.stats.entropy([0.2, 0.3, 0.5])
         1.0297
     """
 
@@ -142,10 +142,10 @@ class OneHotCategorical(CategoricalParams):
     ``sample`` returns one-hot integer vectors and is not reparameterized. ``mean`` is p,
     ``variance`` p·(1 − p).
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import OneHotCategorical
         >>> d = OneHotCategorical(probs=[0.2, 0.3, 0.5])
-        >>> round(float(d.log_prob([0, 0, 1])), 4)
+        >>> round(float(d.log_prob([0, 0, 1])), 4)  # log 0.5
         -0.6931
         >>> d.event_shape
         (3,)

@@ -31,7 +31,7 @@ class Delta(Distribution):
     ``sample`` returns ``v`` broadcast to the sample shape; it is reparameterized
     (gradients flow to ``v``). ``mean`` is v, ``variance`` 0.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Delta
         >>> d = Delta(2.0)
         >>> float(d.log_prob(2.0)), float(d.log_prob(1.0))

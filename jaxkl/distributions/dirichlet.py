@@ -26,13 +26,17 @@ def log_beta(alpha: jax.Array) -> jax.Array:
 
 
 class Dirichlet(Distribution):
-    """Dirichlet distribution over probability vectors of length K.
+    r"""Dirichlet distribution over probability vectors of length K.
 
-    Density p(x) = Π x_i^(α_i − 1) / B(α) on the simplex {x_i ≥ 0, Σ x_i = 1}, with
-    B(α) = Π Γ(α_i) / Γ(Σ α_i). ``log_prob`` is −inf off the simplex (a negative entry,
-    or a sum that differs from 1 by more than a few ulp, see
-    ``checks.probability_tolerance``). Mean α/S, variance α(S − α)/(S²(S + 1)) with
-    S = Σ α_i (the marginal variances; ``variance`` has shape ``[..., K]``).
+    $$
+    p(x) = \frac{1}{B(\alpha)} \prod_{i=1}^{K} x_i^{\alpha_i - 1}, \qquad
+    B(\alpha) = \frac{\prod_i \Gamma(\alpha_i)}{\Gamma(\sum_i \alpha_i)},
+    $$
+
+    on the simplex {x_i ≥ 0, Σ x_i = 1}. ``log_prob`` is −inf off the simplex (a negative
+    entry, or a sum that differs from 1 by more than a few ulp, see
+    ``checks.probability_tolerance``). Mean α/S, variance α(S − α)/(S²(S + 1)) with S = Σ
+    α_i (the marginal variances; ``variance`` has shape ``[..., K]``).
 
     Args:
         concentration: α > 0, shape ``[..., K]`` (the last axis is the event; K ≥ 1).
@@ -43,10 +47,10 @@ class Dirichlet(Distribution):
     implicit gradients). ``entropy`` is log B(α) + (S − K)ψ(S) − Σ (α_i − 1)ψ(α_i),
     computed without cancellation as −KL(Dirichlet(α) ‖ Dirichlet(1)) − lgamma(K).
 
-    Example:
-        >>> from jaxkl.distributions.dirichlet import Dirichlet
+    Examples:
+        >>> from jaxkl.distributions import Dirichlet
         >>> d = Dirichlet([2.0, 3.0, 5.0])
-        >>> round(float(d.log_prob([0.2, 0.3, 0.5])), 4)
+        >>> round(float(d.log_prob([0.2, 0.3, 0.5])), 4)  # scipy.stats.dirichlet([2, 3, 5]).logpdf(...)
         2.1407
         >>> d.event_shape
         (3,)

@@ -68,7 +68,7 @@ class BinaryParams(Distribution):
     """Shared handling of a success probability given as ``probs`` or ``logits``.
 
     Stored in ``_probs``/``_logits`` (one of them ``None``); the public ``probs`` and
-    ``logits`` are properties. Subclasses call :meth:`_parts` for accurate
+    ``logits`` are properties. Subclasses call ``_parts`` for accurate
     (p, 1 − p, log p, log(1 − p)): from logits these are sigmoid(±a) and log_sigmoid(±a),
     each to a few ulp relative however large |a| is.
     """
@@ -126,12 +126,12 @@ class Bernoulli(BinaryParams):
 
     ``sample`` returns integers in {0, 1} and is not reparameterized.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Bernoulli
         >>> d = Bernoulli(probs=0.25)
-        >>> round(float(d.log_prob(1)), 4)
+        >>> round(float(d.log_prob(1)), 4)  # log 0.25
         -1.3863
-        >>> round(float(d.entropy()), 4)
+        >>> round(float(d.entropy()), 4)  # scipy.stats.bernoulli(0.25).entropy()
         0.5623
     """
 
@@ -170,9 +170,13 @@ class Bernoulli(BinaryParams):
 
 
 class Binomial(BinaryParams):
-    """Binomial distribution: successes in ``total_count`` independent Bernoulli(p) trials.
+    r"""Binomial distribution: successes in ``total_count`` independent Bernoulli(p) trials.
 
-    P(X = k) = C(n, k)·p^k·(1 − p)^(n − k) for k ∈ {0, …, n}. Pass exactly one of
+    $$
+    P(X = k) = \binom{n}{k} p^k (1 - p)^{n - k}, \qquad k \in \{0, \dots, n\}.
+    $$
+
+    Pass exactly one of
     ``probs`` or ``logits``.
 
     Args:
@@ -185,12 +189,12 @@ class Binomial(BinaryParams):
     ``sample`` returns integers and is not reparameterized. ``entropy`` sums over the
     support, so it needs a concrete ``total_count`` (not a tracer under ``jit``/``vmap``).
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Binomial
         >>> d = Binomial(10, probs=0.3)
-        >>> round(float(d.log_prob(3)), 4)
+        >>> round(float(d.log_prob(3)), 4)  # scipy.stats.binom(10, 0.3).logpmf(3)
         -1.3212
-        >>> round(float(d.mean), 4)
+        >>> round(float(d.mean), 4)  # n·p
         3.0
     """
 
@@ -231,8 +235,8 @@ class Binomial(BinaryParams):
         """−Σ_k P(k)·log P(k), summed over k = 0 … max(total_count).
 
         Raises:
-            NotImplementedError: ``total_count`` is traced (under ``jit``/``vmap``), so the
-            length of the sum is unknown.
+            NotImplementedError: ``total_count`` is traced (under ``jit``/``vmap``), so
+                the length of the sum is unknown.
         """
         if isinstance(self.total_count, jax.core.Tracer):
             raise NotImplementedError(
@@ -257,10 +261,14 @@ class Binomial(BinaryParams):
 
 
 class Geometric(BinaryParams):
-    """Geometric distribution: failures before the first success, support {0, 1, 2, …}.
+    r"""Geometric distribution: failures before the first success, support {0, 1, 2, …}.
 
-    P(X = k) = (1 − p)^k·p (numpyro's convention; scipy's ``geom`` counts trials,
-    k + 1). Pass exactly one of ``probs`` ∈ (0, 1] or ``logits`` (+inf allowed: p = 1).
+    $$
+    P(X = k) = (1 - p)^k\, p, \qquad k \in \{0, 1, 2, \dots\}
+    $$
+
+    (numpyro's convention; scipy's ``geom`` counts trials, k + 1). Pass exactly one of
+    ``probs`` ∈ (0, 1] or ``logits`` (+inf allowed: p = 1).
 
     Args:
         probs: success probability p ∈ (0, 1].
@@ -269,12 +277,12 @@ class Geometric(BinaryParams):
 
     ``sample`` returns integers (floor(log U / log(1 − p))) and is not reparameterized.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Geometric
         >>> d = Geometric(probs=0.25)
-        >>> round(float(d.log_prob(2)), 4)
+        >>> round(float(d.log_prob(2)), 4)  # scipy.stats.geom(0.25, loc=-1).logpmf(2)
         -1.9617
-        >>> round(float(d.mean), 4)
+        >>> round(float(d.mean), 4)  # (1 − p)/p
         3.0
     """
 
@@ -343,7 +351,11 @@ _POISSON_ENTROPY_SERIES = (
 
 
 class Poisson(Distribution):
-    """Poisson distribution with mean ``rate``: P(X = k) = λ^k·e^(−λ)/k!, k ∈ {0, 1, …}.
+    r"""Poisson distribution with mean ``rate`` (λ), on the counts {0, 1, 2, …}.
+
+    $$
+    P(X = k) = \frac{\lambda^k e^{-\lambda}}{k!}, \qquad k \in \{0, 1, 2, \dots\}.
+    $$
 
     λ = 0 is allowed (the point mass at 0).
 
@@ -355,12 +367,12 @@ class Poisson(Distribution):
     form: it is summed over k < 160 for λ < 50 and taken from its asymptotic series
     ½·log(2πeλ) − 1/(12λ) − 1/(24λ²) − 19/(360λ³) − … above.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Poisson
         >>> d = Poisson(3.0)
-        >>> round(float(d.log_prob(2)), 4)
+        >>> round(float(d.log_prob(2)), 4)  # scipy.stats.poisson(3).logpmf(2)
         -1.4959
-        >>> round(float(d.entropy()), 4)
+        >>> round(float(d.entropy()), 4)  # scipy.stats.poisson(3).entropy()
         1.9315
     """
 

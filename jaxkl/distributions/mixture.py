@@ -36,9 +36,13 @@ def _expand(d: Distribution, batch_shape: tuple[int, ...]) -> Distribution:
 
 
 class MixtureSameFamily(Distribution):
-    """Mixture of K distributions of one family with Categorical weights.
+    r"""Mixture of K distributions of one family with Categorical weights.
 
-    p(x) = Σ_k w_k·p_k(x), with w the probabilities of ``mixing_distribution`` and p_k the
+    $$
+    p(x) = \sum_{k=1}^{K} w_k\, p_k(x),
+    $$
+
+    with w the probabilities of ``mixing_distribution`` and p_k the
     k-th member of ``component_distribution`` along the last axis of its batch shape.
     ``log_prob`` is logsumexp_k(log w_k + log p_k(x)). ``mean`` is Σ_k w_k·μ_k and
     ``variance`` Σ_k w_k·(σ_k² + (μ_k − μ)²) (element-wise for vector or matrix events),
@@ -61,13 +65,12 @@ class MixtureSameFamily(Distribution):
         ValueError: the number of categories of the mixing distribution differs from the
             size of the last component batch axis.
 
-    Example:
-        >>> from jaxkl.distributions import Categorical, Normal
-        >>> from jaxkl.distributions.mixture import MixtureSameFamily
+    Examples:
+        >>> from jaxkl.distributions import Categorical, MixtureSameFamily, Normal
         >>> d = MixtureSameFamily(Categorical(probs=[0.3, 0.7]), Normal([-1.0, 2.0], [1.0, 0.5]))
-        >>> round(float(d.log_prob(0.0)), 4)
+        >>> round(float(d.log_prob(0.0)), 4)  # log(0.3·N(0; −1, 1) + 0.7·N(0; 2, 0.5)) with scipy.stats.norm.pdf
         -2.6203
-        >>> round(float(d.mean), 4)
+        >>> round(float(d.mean), 4)  # 0.3·(−1) + 0.7·2
         1.1
     """
 

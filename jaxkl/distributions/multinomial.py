@@ -22,10 +22,14 @@ __all__ = ["Multinomial"]
 
 
 class Multinomial(CategoricalParams):
-    """Multinomial distribution: the counts x_1, …, x_K of K categories in n draws.
+    r"""Multinomial distribution: the counts x_1, …, x_K of K categories in n draws.
 
-    P(x) = n!/(x_1!·…·x_K!)·Π p_k^(x_k) for non-negative integers with Σ x_k = n, where
-    p = ``probs`` or p = softmax(``logits``). Pass exactly one of them.
+    $$
+    P(x) = \frac{n!}{x_1! \cdots x_K!} \prod_{k=1}^{K} p_k^{x_k}
+    $$
+
+    for non-negative integers with Σ x_k = n, where p = ``probs`` or p =
+    softmax(``logits``). Pass exactly one of them.
 
     Args:
         total_count: number of draws n, a non-negative integer (stored as a float array, a
@@ -40,10 +44,10 @@ class Multinomial(CategoricalParams):
     sequential conditional Binomials (works with a traced ``total_count``), returns
     integers and is not reparameterized. ``mean`` is n·p, ``variance`` n·p·(1 − p).
 
-    Example:
-        >>> from jaxkl.distributions.multinomial import Multinomial
+    Examples:
+        >>> from jaxkl.distributions import Multinomial
         >>> d = Multinomial(10, probs=[0.2, 0.3, 0.5])
-        >>> round(float(d.log_prob([2, 3, 5])), 4)
+        >>> round(float(d.log_prob([2, 3, 5])), 4)  # scipy.stats.multinomial(10, [0.2, 0.3, 0.5]).logpmf([2, 3, 5])
         -2.4645
         >>> d.event_shape
         (3,)
@@ -113,8 +117,8 @@ class Multinomial(CategoricalParams):
         """−log n! − n·Σ p_k·log p_k + Σ_k E[log X_k!], X_k ~ Binomial(n, p_k), summed over 0 … max n.
 
         Raises:
-            NotImplementedError: ``total_count`` is traced (under ``jit``/``vmap``), so the
-            length of the sum is unknown.
+            NotImplementedError: ``total_count`` is traced (under ``jit``/``vmap``), so
+                the length of the sum is unknown.
         """
         if isinstance(self.total_count, jax.core.Tracer):
             raise NotImplementedError(

@@ -15,12 +15,15 @@ _EULER = 0.57721566490153286060651209008240243
 
 
 class Weibull(Distribution):
-    """Weibull distribution with scale ``scale`` and shape ``concentration`` (numpyro's order).
+    r"""Weibull distribution with scale ``scale`` and shape ``concentration`` (numpyro's order).
 
-    Density p(x) = (k/λ)(x/λ)^(k−1) exp(−(x/λ)^k) for x ≥ 0 (λ = scale, k = concentration);
-    ``log_prob`` is −inf for x < 0 (at x = 0 it follows scipy: +inf, −log λ or −inf for
-    k <, =, > 1). Mean λΓ(1 + 1/k), variance λ²[Γ(1 + 2/k) − Γ(1 + 1/k)²]; k = 1 is
-    Exponential(1/λ).
+    $$
+    p(x) = \frac{k}{\lambda} \Bigl(\frac{x}{\lambda}\Bigr)^{k-1} e^{-(x/\lambda)^k}, \qquad x \ge 0,
+    $$
+
+    with λ = scale and k = concentration; ``log_prob`` is −inf for x < 0 (at x = 0 it
+    follows scipy: +inf, −log λ or −inf for k <, =, > 1). Mean λΓ(1 + 1/k), variance λ²[Γ(1
+    + 2/k) − Γ(1 + 1/k)²]; k = 1 is Exponential(1/λ).
 
     Args:
         scale: scale λ > 0.
@@ -29,12 +32,12 @@ class Weibull(Distribution):
 
     ``sample`` is reparameterized (λ·ε^(1/k) with ε standard exponential).
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Weibull
         >>> d = Weibull(2.0, 1.5)
-        >>> round(float(d.log_prob(1.0)), 4)
+        >>> round(float(d.log_prob(1.0)), 4)  # scipy.stats.weibull_min(1.5, scale=2).logpdf(1)
         -0.9878
-        >>> round(float(d.entropy()), 4)
+        >>> round(float(d.entropy()), 4)  # scipy.stats.weibull_min(1.5, scale=2).entropy()
         1.4801
     """
 
@@ -79,11 +82,14 @@ class Weibull(Distribution):
 
 
 class Pareto(Distribution):
-    """Pareto distribution with scale (minimum) ``scale`` and tail index ``alpha``.
+    r"""Pareto distribution with scale (minimum) ``scale`` and tail index ``alpha``.
 
-    Density p(x) = α m^α / x^(α+1) for x ≥ m (m = scale, α = alpha); ``log_prob`` is −inf
-    for x < m. Mean αm/(α − 1) for α > 1 and variance m²α/((α − 1)²(α − 2)) for α > 2
-    (inf otherwise, as numpyro).
+    $$
+    p(x) = \frac{\alpha\, m^\alpha}{x^{\alpha + 1}}, \qquad x \ge m,
+    $$
+
+    with m = scale and α = alpha; ``log_prob`` is −inf for x < m. Mean αm/(α − 1) for α > 1
+    and variance m²α/((α − 1)²(α − 2)) for α > 2 (inf otherwise, as numpyro).
 
     Args:
         scale: scale m > 0, the lower end of the support.
@@ -92,12 +98,12 @@ class Pareto(Distribution):
 
     ``sample`` is reparameterized (m·exp(ε/α) with ε standard exponential).
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Pareto
         >>> d = Pareto(1.0, 3.0)
-        >>> round(float(d.log_prob(2.0)), 4)
+        >>> round(float(d.log_prob(2.0)), 4)  # scipy.stats.pareto(3).logpdf(2)
         -1.674
-        >>> round(float(d.mean), 4)
+        >>> round(float(d.mean), 4)  # αm/(α − 1)
         1.5
     """
 

@@ -34,7 +34,7 @@ __all__ = ["ContinuousBernoulli", "Uniform"]
 
 
 class Uniform(Distribution):
-    """Uniform distribution on the interval [``low``, ``high``].
+    r"""Uniform distribution on the interval [``low``, ``high``].
 
     Density p(x) = 1/(high − low) on [low, high]; ``log_prob`` is −inf outside. Mean
     (low + high)/2, variance (high − low)²/12.
@@ -47,12 +47,12 @@ class Uniform(Distribution):
 
     ``sample`` is reparameterized (low + (high − low)·U).
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import Uniform
         >>> d = Uniform(-1.0, 3.0)
-        >>> round(float(d.log_prob(0.0)), 4)
+        >>> round(float(d.log_prob(0.0)), 4)  # −log 4
         -1.3863
-        >>> round(float(d.variance), 4)
+        >>> round(float(d.variance), 4)  # 4²/12
         1.3333
     """
 
@@ -175,13 +175,17 @@ def _logit(p: jax.Array) -> jax.Array:
 
 
 class ContinuousBernoulli(Distribution):
-    """Continuous Bernoulli distribution with parameter ``probs`` (λ) or ``logits`` (η = logit λ).
+    r"""Continuous Bernoulli distribution with parameter ``probs`` (λ) or ``logits`` (η = logit λ).
 
-    Density p(x) = C(λ)·λ^x (1 − λ)^(1−x) on [0, 1], with the normalizer
-    C(λ) = 2·atanh(1 − 2λ)/(1 − 2λ) (C(½) = 2); ``log_prob`` is −inf outside [0, 1]. λ is
-    not the mean: the mean is λ/(2λ − 1) + 1/(2·atanh(1 − 2λ)) (½ at λ = ½). Written in η,
-    p(x) = η·e^(ηx)/(e^η − 1), an exponential family in x; see the module docstring for how
-    every quantity stays accurate near λ = ½, where the textbook forms are 0/0.
+    $$
+    p(x) = C(\lambda)\, \lambda^x (1 - \lambda)^{1 - x}, \qquad 0 \le x \le 1, \qquad
+    C(\lambda) = \frac{2 \operatorname{atanh}(1 - 2\lambda)}{1 - 2\lambda}
+    $$
+
+    with C(½) = 2; ``log_prob`` is −inf outside [0, 1]. λ is not the mean: the mean is
+    λ/(2λ − 1) + 1/(2·atanh(1 − 2λ)) (½ at λ = ½). Written in η, p(x) = η·e^(ηx)/(e^η − 1),
+    an exponential family in x; see the docstring of the module ``jaxkl.distributions.uniform``
+    for how every quantity stays accurate near λ = ½, where the textbook forms are 0/0.
 
     Args:
         probs: λ ∈ (0, 1); 0 and 1 (point masses) are clamped to the nearest interior value,
@@ -196,12 +200,12 @@ class ContinuousBernoulli(Distribution):
         Loaiza-Ganem, G. and Cunningham, J. P., "The continuous Bernoulli: fixing a pervasive
         error in variational autoencoders", 2019.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import ContinuousBernoulli
         >>> d = ContinuousBernoulli(probs=0.2)
-        >>> round(float(d.log_prob(0.5)), 4)
+        >>> round(float(d.log_prob(0.5)), 4)  # log(C(λ)·√(λ(1 − λ))), C(λ) = 2·atanh(1 − 2λ)/(1 − 2λ)
         -0.0788
-        >>> round(float(d.mean), 4)
+        >>> round(float(d.mean), 4)  # λ/(2λ − 1) + 1/(2·atanh(1 − 2λ))
         0.388
     """
 

@@ -168,9 +168,13 @@ def vm_hankel_bregman(k1: jax.Array, k2: jax.Array) -> jax.Array:
 
 
 class VonMises(Distribution):
-    """Von Mises distribution on the circle with mean direction ``loc`` and ``concentration``.
+    r"""Von Mises distribution on the circle with mean direction ``loc`` and ``concentration``.
 
-    Density p(x) = exp(κ·cos(x − μ)) / (2π·I0(κ)) for angles x; ``sample`` returns values in
+    $$
+    p(x) = \frac{e^{\kappa \cos(x - \mu)}}{2\pi I_0(\kappa)}
+    $$
+
+    for angles x; ``sample`` returns values in
     [−π, π) and ``log_prob`` is 2π-periodic in x (as scipy's and numpyro's), computed as
     −2κ·sin²((x − μ)/2) − log(2π) − log i0e(κ).
     ``mean`` is μ and ``variance`` the circular variance 1 − I1(κ)/I0(κ), as in numpyro.
@@ -191,12 +195,12 @@ class VonMises(Distribution):
         Best, D. J. and Fisher, N. I., "Efficient simulation of the von Mises
         distribution", 1979.
 
-    Example:
+    Examples:
         >>> from jaxkl.distributions import VonMises
         >>> d = VonMises(0.5, 2.0)
-        >>> round(float(d.log_prob(0.0)), 4)
+        >>> round(float(d.log_prob(0.0)), 4)  # scipy.stats.vonmises(2, loc=0.5).logpdf(0)
         -0.9067
-        >>> round(float(d.variance), 4)
+        >>> round(float(d.variance), 4)  # 1 − I1(2)/I0(2), scipy.special.i1 and i0
         0.3022
     """
 

@@ -54,11 +54,14 @@ def _tril_logdet(tril: jax.Array) -> jax.Array:
 
 
 class Wishart(Distribution):
-    """Wishart distribution with ``concentration`` n (degrees of freedom) and scale matrix V.
+    r"""Wishart distribution with ``concentration`` n (degrees of freedom) and scale matrix V.
 
     Density, for symmetric positive-definite d × d matrices X,
 
-        p(X) = |X|^((n − d − 1)/2)·exp(−tr(V⁻¹X)/2) / (2^(nd/2)·|V|^(n/2)·Γ_d(n/2)),
+    $$
+    p(X) = \frac{|X|^{(n - d - 1)/2} \exp\bigl(-\operatorname{tr}(V^{-1} X)/2\bigr)}
+    {2^{nd/2}\, |V|^{n/2}\, \Gamma_d(n/2)},
+    $$
 
     Γ_d the multivariate gamma function; ``log_prob`` is −inf where X is not positive
     definite (its Cholesky factorization fails). Mean n·V, ``variance`` the element-wise
@@ -81,11 +84,11 @@ class Wishart(Distribution):
     gradients). ``entropy`` is (d + 1)·log|L| + d(d + 1)/2·log 2 + log Γ_d(n/2) −
     (n − d − 1)/2·ψ_d(n/2) + nd/2.
 
-    Example:
+    Examples:
         >>> import numpy as np
-        >>> from jaxkl.distributions.wishart import Wishart
+        >>> from jaxkl.distributions import Wishart
         >>> d = Wishart(5.0, scale_matrix=np.array([[2.0, 0.5], [0.5, 1.0]]))
-        >>> round(float(d.log_prob(np.array([[8.0, 2.0], [2.0, 5.0]]))), 4)
+        >>> round(float(d.log_prob(np.array([[8.0, 2.0], [2.0, 5.0]]))), 4)  # scipy.stats.wishart(5, V).logpdf(X)
         -6.7097
         >>> d.event_shape
         (2, 2)
