@@ -20,7 +20,9 @@ module holds the pieces they share:
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -284,3 +286,35 @@ def _rel_entr_fast_jvp(primals, tangents):
     gp = live * (log_r + 1.0)  # 0 at p = 0 by convention
     gq = -p / (q + (1.0 - live))  # −p/q, and 0 at p = 0
     return val, gp * dp + gq * dq
+
+
+def jit_entry(static_argnames: tuple[str, ...], config: Callable[[], tuple] | None = None):
+    """Decorator: the public function runs compiled (``jax.jit``) also when called eagerly.
+
+    Functions built of loops, conditionals and custom VJPs otherwise run op by op outside
+    ``jit``, which costs tens to hundreds of milliseconds per call even on tiny inputs. The
+    keyword-only ``static_argnames`` are static; a call with an unhashable value for one of
+    them (e.g. a traced ``temperature``) runs the plain function, which raises its own
+    error. ``config()`` returns module settings the trace depends on (tests change them):
+    each value gets its own compiled function. Inside an outer ``jit`` the call is inlined.
+    """
+
+    def decorate(fn):
+        compiled: dict = {}
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for name in static_argnames:
+                try:
+                    hash(kwargs.get(name))
+                except TypeError:
+                    return fn(*args, **kwargs)
+            key = config() if config is not None else ()
+            f = compiled.get(key)
+            if f is None:
+                f = compiled[key] = jax.jit(fn, static_argnames=static_argnames)
+            return f(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

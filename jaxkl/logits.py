@@ -40,7 +40,7 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from ._math import two_diff
+from ._math import jit_entry, two_diff
 from ._special import expm1mx_series, phi1p
 from .checks import assert_same_event_size, normalize_axis
 from .discrete import broadcast_mask, broadcast_pair, check_mask, log_base
@@ -433,6 +433,7 @@ def _kl_core_bwd(inv_t, res, g):
 _kl_core.defvjp(_kl_core_fwd, _kl_core_bwd)
 
 
+@jit_entry(("axis", "temperature", "base", "keepdims"), config=lambda: _settings())
 def kl_logits(
     p_logits: ArrayLike,
     q_logits: ArrayLike,
@@ -606,6 +607,7 @@ def _jsd_core_bwd(inv_t, beta, res, g):
 _jsd_core.defvjp(_jsd_core_fwd, _jsd_core_bwd)
 
 
+@jit_entry(("beta", "axis", "temperature", "base", "keepdims"), config=lambda: _settings())
 def jsd_logits(
     p_logits: ArrayLike,
     q_logits: ArrayLike,
@@ -771,6 +773,7 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
 _linear_kl.defvjp(_linear_kl_fwd, _linear_kl_bwd)
 
 
+@jit_entry(("reverse", "temperature", "chunk_rows"), config=lambda: _settings())
 def fused_linear_kl(
     hidden: ArrayLike,
     weight: ArrayLike,
@@ -865,3 +868,7 @@ def fused_linear_kl(
             raise ValueError(f"{fn}: `chunk_rows`={chunk_rows} must be a positive divisor of the {n} rows")
     out = _linear_kl(h.reshape(n, h.shape[-1]), w, tl, th, tw, m, inv_t, bool(reverse), chunk)
     return out.reshape(batch)
+
+
+def _settings() -> tuple:
+    return (_FORCE_BLOCKS, _BLOCK_ELEMENTS, _LINEAR_CHUNK_ELEMENTS)

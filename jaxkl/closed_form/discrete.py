@@ -222,6 +222,9 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> jax.Array:
     return out
 
 
+_kl_binomial_binomial._jaxkl_checks_values = True  # raises eagerly on concrete counts: not run under jit
+
+
 def _poisson_rates(p, q, dt):
     return _cast(dt, *jnp.broadcast_arrays(p._p("rate")[0], q._p("rate")[0]))
 

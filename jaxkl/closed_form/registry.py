@@ -133,7 +133,9 @@ def kl_divergence(p, q) -> jax.Array:
             "estimate it with jaxkl.monte_carlo_kl(p, q, key=..., num_samples=...) or, for univariate "
             "continuous distributions, jaxkl.quadrature_kl(p, q); see jaxkl.registered_pairs() for the closed forms"
         )
-    return _apply(fn, p, q)
+    if getattr(fn, "__module__", "").startswith("jaxkl.") and not getattr(fn, "_jaxkl_checks_values", False):
+        return _apply_compiled(fn, p, q)  # jaxkl's own closed forms are traceable
+    return _apply(fn, p, q)  # a user's may not be: run it as it is
 
 
 # On CPU, XLA fuses an element-wise graph into one loop only as long as no expensive
@@ -171,6 +173,12 @@ def cpu_chunked(fn: Callable) -> Callable:
     return fn
 
 
+def _apply_compiled(fn: Callable, p, q):
+    """``_apply`` under ``jax.jit`` (one compiled function per closed form and input structure):
+    an eager call would otherwise run the closed form op by op."""
+    return _apply_jit(fn, p, q)
+
+
 def _apply(fn: Callable, p, q):
     """fn(p, q), evaluated chunk by chunk on CPU for large batches (same values)."""
     from ..distributions._base import Distribution
@@ -193,3 +201,6 @@ def _apply(fn: Callable, p, q):
     if out.shape[:2] != (chunks, _CHUNK):  # a pair whose result is not per batch element
         return fn(p, q)
     return out.reshape((chunks * _CHUNK,) + out.shape[2:])[:size].reshape(batch_shape + out.shape[2:])
+
+
+_apply_jit = jax.jit(_apply, static_argnums=0)
