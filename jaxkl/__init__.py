@@ -19,8 +19,8 @@ from .discrete import kl as kl
 from .elementwise import entr as entr
 from .elementwise import kl_div as kl_div
 from .elementwise import rel_entr as rel_entr
+from .fused_linear import fused_linear_kl as fused_linear_kl
 from .interop import as_distribution as as_distribution
-from .logits import fused_linear_kl as fused_linear_kl
 from .logits import jsd_logits as jsd_logits
 from .logits import kl_logits as kl_logits
 from .monte_carlo import kl_estimate as kl_estimate
