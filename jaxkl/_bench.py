@@ -3,7 +3,8 @@
 Each row times several functions on the same inputs, interleaving their runs so that
 they see the same machine state, and reports medians and ratios to the row's baseline
 (the unguarded formula; for the closed forms, the fastest peer), with the compile time of
-each jitted function. The JAX peers (jax.scipy, optax, numpyro, TFP-on-JAX, distrax) are
+each jitted function (a function taking over a second per call is timed 3 times instead
+of ``--repeats``). The JAX peers (jax.scipy, optax, numpyro, TFP-on-JAX, distrax) are
 jitted; scipy and torch run eagerly on the same values (torch on its CPU tensors).
 Peers that are not installed are reported as skipped, with the package that would enable
 them (``pip install -e ".[bench]"`` installs the JAX ones; torch is left to the user, who
@@ -34,6 +35,9 @@ class Host:
         self.fn, self.convert = fn, convert
 
 
+_SLOW_REPEATS = 3
+
+
 def _to_numpy(x):
     return np.asarray(x)
 
@@ -55,7 +59,7 @@ def _time_interleaved(
     elements); one that does not is left out of the timing and returned in the third dict
     with the reason, so that a row never compares different quantities.
     """
-    compiled, compile_s, outputs, rejected = {}, {}, {}, {}
+    compiled, compile_s, outputs, rejected, limit = {}, {}, {}, {}, {}
     for name, f in fns.items():
         t0 = time.perf_counter()
         if isinstance(f, Host):
@@ -71,7 +75,10 @@ def _time_interleaved(
                 return jax.block_until_ready(jf(*args))
 
         compile_s[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         out = run()  # warm up
+        # A function that takes seconds per call is timed _SLOW_REPEATS times, not `repeats`.
+        limit[name] = repeats if time.perf_counter() - t0 < 1.0 else min(repeats, _SLOW_REPEATS)
         outputs[name] = np.asarray(out.detach().numpy() if hasattr(out, "detach") else out, np.float64)
         compiled[name] = run
     if check is not None:
@@ -82,8 +89,10 @@ def _time_interleaved(
                 rejected[name] = f"value differs from {check}: max relative difference {err:.1e}"
                 del compiled[name], compile_s[name]
     samples: dict[str, list[float]] = {name: [] for name in compiled}
-    for _ in range(repeats):
+    for i in range(repeats):
         for name, run in compiled.items():
+            if i >= limit[name]:
+                continue
             t0 = time.perf_counter()
             run()
             samples[name].append(time.perf_counter() - t0)
