@@ -7,9 +7,8 @@ each jitted function (a function taking over a second per call is timed 3 times 
 of ``--repeats``). The JAX peers (jax.scipy, optax, numpyro, TFP-on-JAX, distrax) are
 jitted; scipy and torch run eagerly on the same values (torch on its CPU tensors).
 Peers that are not installed are reported as skipped, with the package that would enable
-them (``pip install -e ".[bench]"`` installs the JAX ones; torch is left to the user, who
-picks its CPU or CUDA build). Progress goes to stderr; ``--json`` prints the results as
-JSON on stdout.
+them (``pip install -e ".[bench]"`` installs them all, torch pinned to 2.13.0). Progress
+goes to stderr; ``--json`` prints the results as JSON on stdout.
 """
 
 from __future__ import annotations
