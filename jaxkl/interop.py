@@ -1,11 +1,14 @@
 """Distributions of numpyro, distrax and TFP-on-JAX as jaxkl distributions: ``as_distribution``.
 
-``jaxkl.kl_divergence`` converts a foreign p or q with :func:`as_distribution` when no pair
-is registered for the given types, so changing one import gives the closed forms of jaxkl
-to code written against a peer library, mixed origins included::
+``jaxkl.kl_divergence`` converts a foreign p or q with [`as_distribution`][jaxkl.as_distribution]
+when no pair is registered for the given types (and so do ``kl_estimate``, ``monte_carlo_kl``
+and ``quadrature_kl``), so changing one import gives the closed forms of jaxkl to code
+written against a peer library, mixed origins included:
 
-    jaxkl.kl_divergence(numpyro.distributions.Normal(0.0, 1.0), numpyro.distributions.Normal(1.0, 2.0))
-    jaxkl.kl_divergence(tfd.Gamma(2.0, 3.0), jaxkl.distributions.Gamma(2.5, 1.0))
+```python
+jaxkl.kl_divergence(numpyro.distributions.Normal(0.0, 1.0), numpyro.distributions.Normal(1.0, 2.0))
+jaxkl.kl_divergence(tfd.Gamma(2.0, 3.0), jaxkl.distributions.Gamma(2.5, 1.0))
+```
 
 A peer is recognised by the module of the object's type (``numpyro``, ``distrax``,
 ``tensorflow_probability.substrates.jax``) and its package is imported only then; jaxkl
@@ -19,40 +22,35 @@ is refused unless listed.
 Coverage, the peer's classes for each jaxkl class (``=``: the same name; ``…`` stands for
 the jaxkl name, as in ``BernoulliProbs``; a parameter not named keeps its name):
 
-============================  ====================  ======================  ==================================
-jaxkl                         numpyro               distrax                 TFP-on-JAX
-============================  ====================  ======================  ==================================
-Normal                        =                     =, LogStddevNormal      =
-Laplace, Logistic, Gumbel     =                     =                       =
-Cauchy, LogNormal, StudentT   =                     —                       =
-HalfNormal, Chi2              =                     —                       =
-HalfCauchy                    =                     —                       = (loc = 0 only)
-Gamma                         =                     =                       = (rate, or exp(log_rate))
-Exponential                   =                     —                       =
-InverseGamma                  =                     —                       = (scale → rate)
-Beta                          =, BetaProportion     = (alpha, beta)         =
-Kumaraswamy, Weibull          =                     —                       =
-Uniform, VonMises, Dirichlet  =                     =                       =
-Pareto                        =                     —                       = (concentration → alpha)
-ContinuousBernoulli           —                     —                       =
-Poisson                       =                     —                       = (rate, or exp(log_rate))
-Bernoulli                     …Probs, …Logits       =                       =
-Geometric, Binomial           …Probs, …Logits       —                       =
-Categorical                   …Probs, …Logits       =, Softmax, Greedy,     =
-                                                    EpsilonGreedy
-OneHotCategorical             —                     =                       =
-Multinomial                   …Probs, …Logits       =                       =
-MultivariateNormal            = (its scale_tril)    …Tri, …FullCovariance,  …TriL, …FullCovariance,
-                                                    …DiagPlusLowRank,       …DiagPlusLowRank, …LinearOperator
-                                                    …FromBijector
-MultivariateNormalDiag        —                     =                       =
-LowRankMultivariateNormal     =                     —                       …DiagPlusLowRankCovariance
-Wishart                       = (its scale_tril)    —                       WishartTriL (df → concentration)
-Delta                         =                     Deterministic           Deterministic, VectorDeterministic
-Independent                   = (``to_event``)      =                       =
-MixtureSameFamily             =                     =                       =
-(batch broadcast)             ExpandedDistribution  —                       —
-============================  ====================  ======================  ==================================
+| jaxkl | numpyro | distrax | TFP-on-JAX |
+|---|---|---|---|
+| Normal | = | =, LogStddevNormal | = |
+| Laplace, Logistic, Gumbel | = | = | = |
+| Cauchy, LogNormal, StudentT | = | — | = |
+| HalfNormal, Chi2 | = | — | = |
+| HalfCauchy | = | — | = (loc = 0 only) |
+| Gamma | = | = | = (rate, or exp(log_rate)) |
+| Exponential | = | — | = |
+| InverseGamma | = | — | = (scale → rate) |
+| Beta | =, BetaProportion | = (alpha, beta) | = |
+| Kumaraswamy, Weibull | = | — | = |
+| Uniform, VonMises, Dirichlet | = | = | = |
+| Pareto | = | — | = (concentration → alpha) |
+| ContinuousBernoulli | — | — | = |
+| Poisson | = | — | = (rate, or exp(log_rate)) |
+| Bernoulli | …Probs, …Logits | = | = |
+| Geometric, Binomial | …Probs, …Logits | — | = |
+| Categorical | …Probs, …Logits | =, Softmax, Greedy, EpsilonGreedy | = |
+| OneHotCategorical | — | = | = |
+| Multinomial | …Probs, …Logits | = | = |
+| MultivariateNormal | = (its scale_tril) | …Tri, …FullCovariance, …DiagPlusLowRank, …FromBijector | …TriL, …FullCovariance, …DiagPlusLowRank, …LinearOperator |
+| MultivariateNormalDiag | — | = | = |
+| LowRankMultivariateNormal | = | — | …DiagPlusLowRankCovariance |
+| Wishart | = (its scale_tril) | — | WishartTriL (df → concentration) |
+| Delta | = | Deterministic | Deterministic, VectorDeterministic |
+| Independent | = (``to_event``) | = | = |
+| MixtureSameFamily | = | = | = |
+| (batch broadcast) | ExpandedDistribution | — | — |
 
 Conventions, checked against each peer's own ``log_prob``: Geometric counts the failures
 before the first success in numpyro, TFP and jaxkl alike; Bernoulli, Binomial, Geometric,
