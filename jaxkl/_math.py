@@ -312,7 +312,13 @@ def jit_entry(static_argnames: tuple[str, ...], config: Callable[[], tuple] | No
             key = config() if config is not None else ()
             f = compiled.get(key)
             if f is None:
-                f = compiled[key] = jax.jit(fn, static_argnames=static_argnames)
+                # A new function object per setting: jax.jit keys its trace cache on the
+                # function, so jitting ``fn`` itself again would reuse the old trace.
+                @functools.wraps(fn)
+                def bound(*args, **kwargs):
+                    return fn(*args, **kwargs)
+
+                f = compiled[key] = jax.jit(bound, static_argnames=static_argnames)
             return f(*args, **kwargs)
 
         return wrapper

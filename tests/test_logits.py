@@ -116,3 +116,47 @@ def test_bad_inputs():
         jaxkl.kl_logits(np.zeros(3), np.zeros(3), base=-1.0)
     out = jaxkl.kl_logits(np.array([1, 2, 3]), np.array([3, 2, 1]))  # integer logits promote
     np.testing.assert_allclose(out, _ref([1, 2, 3], [3, 2, 1]), rtol=1e-12)
+
+
+def test_eager_and_nested_calls_follow_the_module_settings(monkeypatch):
+    """The row-block switch reaches calls made after it changes, eager or inside an outer
+    trace (the compiled entry points must not reuse a trace made under the other setting)."""
+    import jaxkl.logits as L
+
+    a = jnp.zeros((4, 8))
+
+    def loops(force):
+        monkeypatch.setattr(L, "_FORCE_BLOCKS", force)
+        monkeypatch.setattr(L, "_BLOCK_ELEMENTS", 8)
+        jaxkl.kl_logits(a, a)  # an eager call first, to fill the cache for this setting
+        return "scan" in str(jax.make_jaxpr(lambda a, b: jaxkl.kl_logits(a, b))(a, a))  # the row-block loop
+
+    assert [loops(True), loops(False), loops(True)] == [True, False, True]
+
+
+def test_jit_entry_compiles_once_per_config_and_static_value():
+    """Eager calls of the public logits functions run through ``_math.jit_entry``: traced once
+    per input structure, static value and module setting; an unhashable static value runs
+    the plain function (whose own error names the argument)."""
+    from jaxkl._math import jit_entry
+
+    traces, setting = [], [0]
+
+    @jit_entry(("scale",), config=lambda: (setting[0],))
+    def f(x, *, scale=1.0):
+        traces.append(scale)
+        return x * scale + setting[0]
+
+    x = jnp.arange(3.0)
+    for _ in range(3):
+        np.testing.assert_allclose(f(x, scale=2.0), [0.0, 2.0, 4.0])
+    assert traces == [2.0]
+    setting[0] = 1  # a module setting the trace depends on: a new compilation
+    np.testing.assert_allclose(f(x, scale=2.0), [1.0, 3.0, 5.0])
+    assert traces == [2.0, 2.0]
+    f(x, scale=3.0)
+    assert len(traces) == 3
+    np.testing.assert_allclose(f(x, scale=jnp.array(2.0)), [1.0, 3.0, 5.0])  # unhashable: plain call
+    assert isinstance(traces[-1], jax.Array)
+    with pytest.raises(TypeError, match="temperature"):
+        jaxkl.kl_logits(x, x, temperature=jnp.array(2.0))
