@@ -173,12 +173,6 @@ def cpu_chunked(fn: Callable) -> Callable:
     return fn
 
 
-def _apply_compiled(fn: Callable, p, q):
-    """``_apply`` under ``jax.jit`` (one compiled function per closed form and input structure):
-    an eager call would otherwise run the closed form op by op."""
-    return _apply_jit(fn, p, q)
-
-
 def _apply(fn: Callable, p, q):
     """fn(p, q), evaluated chunk by chunk on CPU for large batches (same values)."""
     from ..distributions._base import Distribution
@@ -203,4 +197,6 @@ def _apply(fn: Callable, p, q):
     return out.reshape((chunks * _CHUNK,) + out.shape[2:])[:size].reshape(batch_shape + out.shape[2:])
 
 
-_apply_jit = jax.jit(_apply, static_argnums=0)
+# ``_apply`` compiled (one compiled function per closed form and input structure): an eager
+# call would otherwise run the closed form op by op.
+_apply_compiled = jax.jit(_apply, static_argnums=0)
