@@ -45,6 +45,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from . import _factor
+from ._factor import cholesky, tril_inverse, tril_solve
 from ._special import phi1p
 
 __all__ = [
@@ -56,20 +58,6 @@ __all__ = [
     "tril_solve",
     "whiten_sym",
 ]
-
-
-def tril_solve(tril: jax.Array, b: jax.Array) -> jax.Array:
-    """L⁻¹ b for lower-triangular ``tril`` [..., d, d] and ``b`` [..., d, k] (batches broadcast)."""
-    shape = jnp.broadcast_shapes(tril.shape[:-2], b.shape[:-2])
-    tril = jnp.broadcast_to(tril, shape + tril.shape[-2:])
-    b = jnp.broadcast_to(b, shape + b.shape[-2:])
-    return lax.linalg.triangular_solve(tril, b, left_side=True, lower=True)
-
-
-def tril_inverse(tril: jax.Array) -> jax.Array:
-    """L⁻¹ for lower-triangular ``tril`` [..., d, d] (one triangular solve)."""
-    eye = jnp.broadcast_to(jnp.eye(tril.shape[-1], dtype=tril.dtype), tril.shape)
-    return jnp.tril(lax.linalg.triangular_solve(tril, eye, left_side=True, lower=True))
 
 
 def _diag(x: jax.Array) -> jax.Array:
@@ -112,7 +100,7 @@ def sym_bregman(s: jax.Array) -> jax.Array:
     eye = jnp.eye(s.shape[-1], dtype=s.dtype)
     # I + S is SPD whenever B is; in the series branch the factor of I is used instead so
     # that its (unused) gradient stays finite.
-    m = jnp.linalg.cholesky(eye + jnp.where(near[..., None, None], 0.0, s))
+    m = cholesky(eye + jnp.where(near[..., None, None], 0.0, s))
     far = _tril_form(m - eye)
     return jnp.maximum(jnp.where(near, series, far), 0.0)
 
@@ -193,11 +181,11 @@ def cov_bregman(cov_a: jax.Array, cov_b: jax.Array, rhs: jax.Array | None = None
     shape = jnp.broadcast_shapes(cov_a.shape[:-2], cov_b.shape[:-2], () if rhs is None else rhs.shape[:-2])
     a = jnp.broadcast_to(cov_a, shape + (d, d))
     b = jnp.broadcast_to(cov_b, shape + (d, d))
-    # Two independent calls, which XLA:CPU may run concurrently (faster than one call on the
-    # stacked batch). jaxlib 0.10's batched LAPACK kernels can deadlock then; it is excluded.
-    la, lb = jnp.linalg.cholesky(a), jnp.linalg.cholesky(b)
+    # Two independent factorizations, which XLA:CPU may run concurrently (faster than one
+    # call on the stacked batch; _factor keeps them off the LAPACK kernels that can block).
+    la, lb = cholesky(a), cholesky(b)
     cols = [lb] if rhs is None else [lb, jnp.broadcast_to(rhs, shape + rhs.shape[-2:])]
-    x = lax.linalg.triangular_solve(la, jnp.concatenate(cols, -1), left_side=True, lower=True)
+    x = tril_solve(la, jnp.concatenate(cols, -1))
     eye = jnp.eye(d, dtype=a.dtype)
     g = jnp.tril(x[..., :d]) - eye
     far = _tril_form(g)
@@ -242,7 +230,7 @@ def _series_or_logdet(z: jax.Array) -> jax.Array:
     )
     zf = jnp.where(near[..., None, None], 0.0, z)
     eye = jnp.eye(z.shape[-1], dtype=z.dtype)
-    _, logdet = jnp.linalg.slogdet(eye + zf)
+    logdet = _factor.logabsdet(eye + zf)  # det(I + Z) > 0
     far = jnp.trace(zf, axis1=-2, axis2=-1) - logdet
     return jnp.where(near, series, far)
 
@@ -322,11 +310,10 @@ def lowrank_bregman(
         what = inv_sq[..., None] * factor_q
         g = jnp.swapaxes(what, -1, -2) @ what
         eye_r = jnp.eye(g.shape[-1], dtype=dt)
-        cap_tril = jnp.linalg.cholesky(eye_r + g)
+        cap_tril = cholesky(eye_r + g)
 
         def cinv(x):  # C⁻¹ x for x [..., r, k]
-            y = lax.linalg.triangular_solve(cap_tril, x, left_side=True, lower=True)
-            return lax.linalg.triangular_solve(cap_tril, y, left_side=True, lower=True, transpose_a=True)
+            return tril_solve(cap_tril, tril_solve(cap_tril, x), transpose=True)
 
         wv = jnp.swapaxes(what, -1, -2) @ v  # Ŵᵀ V̂
         pv = v - what @ cinv(wv)  # Σ̂q⁻¹ V̂

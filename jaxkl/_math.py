@@ -246,9 +246,8 @@ def two_diff(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
 #
 # XLA's CPU backend hands reductions to YNNPACK. With jaxlib 0.10 it fuses the
 # element-wise producer when that is made of arithmetic it supports (a comparison or a
-# select splits the fusion); with the jaxlib 0.9 now required (see pyproject) it
-# materializes the producer of every ``jnp.sum``/``jnp.max`` as a whole, whatever it is
-# made of. The per-entry terms below are written with arithmetic, ``sign`` and ``max``
+# select splits the fusion); with jaxlib 0.9 it materializes the producer of every
+# ``jnp.sum``/``jnp.max`` as a whole, whatever it is made of. The per-entry terms below are written with arithmetic, ``sign`` and ``max``
 # only, for the first case; ``logits.py`` works around the second with row blocks.
 
 

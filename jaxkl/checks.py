@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._factor import cholesky
+
 __all__ = [
     "assert_same_event_size",
     "normalize_axis",
@@ -188,10 +190,10 @@ _CONSTRAINTS = {
     "real_or_inf": (lambda v: ~jnp.isnan(v), "a real number or ±inf (not NaN)"),
     "logits": (lambda v: ~jnp.isnan(v) & (v < jnp.inf), "a logit: real or -inf"),
     # SPD: symmetric (to a few ulp of the largest entry) and a Cholesky factorization exists
-    # (jnp.linalg.cholesky returns NaN where it fails).
+    # (cholesky returns NaN where it fails).
     "positive_definite": (
         lambda v: (
-            jnp.all(jnp.isfinite(jnp.linalg.cholesky(v)), axis=(-2, -1))
+            jnp.all(jnp.isfinite(cholesky(v)), axis=(-2, -1))
             & jnp.all(
                 jnp.abs(v - jnp.swapaxes(v, -1, -2))
                 <= 8 * jnp.finfo(v.dtype).eps * jnp.max(jnp.abs(v), axis=(-2, -1), keepdims=True),

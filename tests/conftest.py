@@ -22,3 +22,7 @@ def random_probs(rng, shape, dtype=np.float64, zeros=0.0):
         x = np.where(rng.random(shape) < zeros, 0.0, x)
         x[..., 0] += 1.0  # keep every row nonzero
     return (x / x.sum(-1, keepdims=True)).astype(dtype)
+
+
+# Run by tests/test_linalg_stress.py in a subprocess; importing it would run it.
+collect_ignore = ["linalg_stress_script.py"]

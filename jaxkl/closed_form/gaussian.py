@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _linalg
+from .._factor import cholesky, tril_solve
 from ..distributions.independent import Independent
 from ..distributions.multivariate_normal import (
     LowRankMultivariateNormal,
@@ -71,7 +72,7 @@ def _to_tril(kind, m):
     if kind == "tril":
         return m
     if kind == "cov":
-        return jnp.linalg.cholesky(m)
+        return cholesky(m)
     if kind == "diag":
         return m[..., None] * jnp.eye(m.shape[-1], dtype=m.dtype)
     from ..distributions.multivariate_normal import _precision_to_scale_tril
@@ -113,7 +114,7 @@ def _full_kl(p, q):
     diff_mu = p.mean.astype(dt) - q.mean.astype(dt)
     if kp == "prec" and kq == "prec":
         # eig(Σq⁻¹Σp) = eig(Pp⁻¹Pq): A = Pp, B = Pq; Mahalanobis with Pq directly.
-        breg = _linalg.spd_bregman(jnp.linalg.cholesky(mp_), diff=mq_ - mp_)
+        breg = _linalg.spd_bregman(cholesky(mp_), diff=mq_ - mp_)
         maha = jnp.einsum("...i,...ij,...j->...", diff_mu, mq_, diff_mu)
         return 0.5 * (breg + jnp.maximum(maha, 0.0))
     if not (kp in ("cov", "diag") and kq in ("cov", "diag")):
@@ -125,14 +126,14 @@ def _full_kl(p, q):
         rhs = jnp.concatenate(
             [jnp.broadcast_to(lp - lq, shape + (d, d)), jnp.broadcast_to(diff_mu, shape + (d,))[..., None]], -1
         )
-        x = jax.lax.linalg.triangular_solve(lq, rhs, left_side=True, lower=True)
+        x = tril_solve(lq, rhs)
         z = x[..., d]
         return 0.5 * (_linalg._tril_form(x[..., :d]) + jnp.sum(z * z, -1))
     if kp == "cov" and kq == "cov":
         breg, z = _linalg.cov_bregman(mq_, mp_, diff_mu[..., None])
         return 0.5 * (breg + jnp.sum(z[..., 0] ** 2, -1))
     # a diagonal on one side: the exact difference Σp − Σq (σ² split exactly).
-    lq = _to_tril(kq, mq_) if kq == "diag" else jnp.linalg.cholesky(mq_)
+    lq = _to_tril(kq, mq_) if kq == "diag" else cholesky(mq_)
     linv = _linalg.tril_inverse(lq)
     if kp == "diag":
         hi, lo = _square_split(mp_)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.linalg import solve_triangular
 
 from .. import checks
+from .._factor import cholesky, tril_solve
 from .._math import compute_dtype
 from .._special import beta_kl, gamma_kl, log_beta_bregman, phi1p
 from ..distributions.beta import Beta
@@ -189,9 +189,9 @@ def _wishart_scale_part(p: Wishart, q: Wishart, c: jax.Array, cm1: jax.Array) ->
         diff = None
     if diff is not None:
         shape = jnp.broadcast_shapes(diff.shape, base.shape)
-        lb = jnp.linalg.cholesky(jnp.broadcast_to(base, shape))
-        w = solve_triangular(lb, jnp.broadcast_to(diff, shape), lower=True)
-        e = solve_triangular(lb, jnp.swapaxes(w, -1, -2), lower=True)
+        lb = cholesky(jnp.broadcast_to(base, shape))
+        w = tril_solve(lb, jnp.broadcast_to(diff, shape))
+        e = tril_solve(lb, jnp.swapaxes(w, -1, -2))
         e = 0.5 * (e + jnp.swapaxes(e, -1, -2))
         eye = jnp.eye(shape[-1], dtype=dt)
         f = c[..., None, None] * e + cm1[..., None, None] * eye
@@ -203,7 +203,7 @@ def _wishart_scale_part(p: Wishart, q: Wishart, c: jax.Array, cm1: jax.Array) ->
     lp = p.scale_tril.astype(dt)
     shape = jnp.broadcast_shapes(lp.shape, lq.shape)
     lp, lq = jnp.broadcast_to(lp, shape), jnp.broadcast_to(lq, shape)
-    m = solve_triangular(lq, lp - lq, lower=True)  # L_q⁻¹L_p − I: off-diagonals from the exact difference
+    m = tril_solve(lq, lp - lq)  # L_q⁻¹L_p − I: off-diagonals from the exact difference
     dp, dq = jnp.diagonal(lp, axis1=-2, axis2=-1), jnp.diagonal(lq, axis1=-2, axis2=-1)
     rm1 = (dp - dq) / dq
     x = c[..., None] * (rm1 * (rm1 + 2.0)) + cm1[..., None]

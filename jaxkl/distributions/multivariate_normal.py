@@ -13,9 +13,9 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 from jax.typing import ArrayLike
 
+from .._factor import cholesky, tril_inverse, tril_solve
 from ._base import Distribution, promote_params
 
 __all__ = ["LowRankMultivariateNormal", "MultivariateNormal", "MultivariateNormalDiag"]
@@ -56,7 +56,7 @@ def _tril_solve_vec(tril: jax.Array, b: jax.Array, *, transpose: bool = False) -
     per sample is made."""
 
     def solve(l_, v):
-        return lax.linalg.triangular_solve(l_, v[:, None], left_side=True, lower=True, transpose_a=transpose)[:, 0]
+        return tril_solve(l_, v[:, None], transpose=transpose)[:, 0]
 
     return jnp.vectorize(solve, signature="(d,d),(d)->(d)")(tril, b)
 
@@ -64,10 +64,9 @@ def _tril_solve_vec(tril: jax.Array, b: jax.Array, *, transpose: bool = False) -
 def _precision_to_scale_tril(prec: jax.Array) -> jax.Array:
     """The lower Cholesky factor of P⁻¹: with the flipped factorisation Pᶠ = Lf Lfᵀ
     (ᶠ reverses both axes), P⁻¹ = (flip Lf)⁻ᵀ (flip Lf)⁻¹ with flip Lf upper triangular."""
-    lf = jnp.linalg.cholesky(jnp.flip(prec, (-2, -1)))
+    lf = cholesky(jnp.flip(prec, (-2, -1)))
     u = jnp.swapaxes(jnp.flip(lf, (-2, -1)), -1, -2)  # lower: L_inv with P = L_invᵀ L_inv... as numpyro
-    eye = jnp.broadcast_to(jnp.eye(prec.shape[-1], dtype=prec.dtype), prec.shape)
-    return jnp.tril(lax.linalg.triangular_solve(u, eye, left_side=True, lower=True))
+    return tril_inverse(u)
 
 
 class MultivariateNormal(Distribution):
@@ -167,7 +166,7 @@ class MultivariateNormal(Distribution):
         if kind == "scale_tril":
             return jnp.tril(m)
         if kind == "covariance_matrix":
-            return jnp.linalg.cholesky(m)
+            return cholesky(m)
         return _precision_to_scale_tril(m)
 
     @property
@@ -184,8 +183,7 @@ class MultivariateNormal(Distribution):
         if self.parameterization == "precision_matrix":
             return self._given()
         tril = self.scale_tril
-        eye = jnp.broadcast_to(jnp.eye(tril.shape[-1], dtype=tril.dtype), tril.shape)
-        linv = lax.linalg.triangular_solve(tril, eye, left_side=True, lower=True)
+        linv = tril_inverse(tril)
         return jnp.swapaxes(linv, -1, -2) @ linv
 
     @property
@@ -203,7 +201,7 @@ class MultivariateNormal(Distribution):
         """((x − μ)ᵀΣ⁻¹(x − μ), ½ log det Σ)."""
         diff = x - self._p("loc")[0]
         if self.parameterization == "precision_matrix":
-            lp = jnp.linalg.cholesky(self._given())  # P = Lp Lpᵀ: quadratic form ‖Lpᵀ Δ‖²
+            lp = cholesky(self._given())  # P = Lp Lpᵀ: quadratic form ‖Lpᵀ Δ‖²
             z = jnp.einsum("...ji,...j->...i", lp, diff)
             return jnp.sum(z * z, -1), -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
         tril = self.scale_tril
@@ -219,7 +217,7 @@ class MultivariateNormal(Distribution):
     def entropy(self) -> jax.Array:
         d = self.event_shape[0]
         if self.parameterization == "precision_matrix":
-            lp = jnp.linalg.cholesky(self._given())
+            lp = cholesky(self._given())
             half_logdet = -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
         else:
             half_logdet = jnp.sum(jnp.log(jnp.diagonal(self.scale_tril, axis1=-2, axis2=-1)), -1)
@@ -287,15 +285,15 @@ class LowRankMultivariateNormal(Distribution):
 
     @property
     def scale_tril(self) -> jax.Array:
-        return jnp.linalg.cholesky(self.covariance_matrix)
+        return cholesky(self.covariance_matrix)
 
     @property
     def precision_matrix(self) -> jax.Array:
         """D⁻¹ − D⁻¹W C⁻¹ WᵀD⁻¹ (Woodbury), ``[..., d, d]``."""
         w, dg = self._p("cov_factor", "cov_diag")
         wd = w / dg[..., None]
-        cap = jnp.linalg.cholesky(self._capacitance(w, dg))
-        y = lax.linalg.triangular_solve(cap, jnp.swapaxes(wd, -1, -2), left_side=True, lower=True)
+        cap = cholesky(self._capacitance(w, dg))
+        y = tril_solve(cap, jnp.swapaxes(wd, -1, -2))
         return jnp.eye(dg.shape[-1], dtype=dg.dtype) / dg[..., None] - jnp.swapaxes(y, -1, -2) @ y
 
     @staticmethod
@@ -309,14 +307,14 @@ class LowRankMultivariateNormal(Distribution):
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
         loc, w, dg = self._p("loc", "cov_factor", "cov_diag")
-        cap_tril = jnp.linalg.cholesky(self._capacitance(w, dg))
+        cap_tril = cholesky(self._capacitance(w, dg))
         maha = lowrank_maha(x - loc, dg, w * jax.lax.rsqrt(dg)[..., None], cap_tril)
         d = self.event_shape[0]
         return -0.5 * maha - self._half_logdet(w, dg, cap_tril) - 0.5 * d * _LOG_2PI
 
     def entropy(self) -> jax.Array:
         w, dg = self._p("cov_factor", "cov_diag")
-        cap_tril = jnp.linalg.cholesky(self._capacitance(w, dg))
+        cap_tril = cholesky(self._capacitance(w, dg))
         d = self.event_shape[0]
         return 0.5 * d * (1.0 + _LOG_2PI) + self._half_logdet(w, dg, cap_tril)
 
@@ -339,8 +337,7 @@ def lowrank_maha(diff: jax.Array, dg: jax.Array, what: jax.Array | None, cap_tri
     shape = jnp.broadcast_shapes(cap_tril.shape[:-2], y.shape[:-1])
     ct = jnp.broadcast_to(cap_tril, shape + cap_tril.shape[-2:])
     yb = jnp.broadcast_to(y, shape + y.shape[-1:])[..., None]
-    u = lax.linalg.triangular_solve(ct, yb, left_side=True, lower=True)
-    cy = lax.linalg.triangular_solve(ct, u, left_side=True, lower=True, transpose_a=True)[..., 0]
+    cy = tril_solve(ct, tril_solve(ct, yb), transpose=True)[..., 0]
     z = x - jnp.einsum("...ir,...r->...i", what, cy)
     return jnp.sum(z * z, -1) + jnp.sum(cy * cy, -1)
 

@@ -13,11 +13,11 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import digamma, gammaln
 from jax.typing import ArrayLike
 
 from .. import checks
+from .._factor import cholesky, tril_inverse, tril_solve
 from ._base import Distribution, promote_params
 
 __all__ = ["Wishart", "cholesky_of_inverse", "multigammaln"]
@@ -43,9 +43,9 @@ def cholesky_of_inverse(r: jax.Array) -> jax.Array:
     U = J·Lf·J, so R⁻¹ = U⁻ᵀ·U⁻¹ and U⁻ᵀ (lower, positive diagonal) is the factor: one
     Cholesky and one triangular solve.
     """
-    lf = jnp.linalg.cholesky(jnp.flip(r, (-2, -1)))
+    lf = cholesky(jnp.flip(r, (-2, -1)))
     u = jnp.flip(lf, (-2, -1))
-    return solve_triangular(u, _eye_like(u), lower=False, trans="T")
+    return tril_inverse(jnp.swapaxes(u, -1, -2))  # U⁻ᵀ = (Uᵀ)⁻¹, Uᵀ lower triangular
 
 
 def _tril_logdet(tril: jax.Array) -> jax.Array:
@@ -143,7 +143,7 @@ class Wishart(Distribution):
             name = "scale_matrix" if self._scale_matrix is not None else "rate_matrix"
             m = getattr(self, "_" + name)
             sym = jnp.all(jnp.abs(m - jnp.swapaxes(m, -1, -2)) <= 64 * jnp.finfo(m.dtype).eps * jnp.abs(m).max())
-            ok = sym & jnp.all(jnp.isfinite(jnp.linalg.cholesky(m.astype(self.dtype))))
+            ok = sym & jnp.all(jnp.isfinite(cholesky(m.astype(self.dtype))))
             flags.append(~ok)
             messages.append(f"Wishart: `{name}` must be symmetric positive definite")
         jax.debug.callback(checks._raise_if, jnp.stack(flags), tuple(messages))
@@ -169,7 +169,7 @@ class Wishart(Distribution):
         if self._scale_tril is not None:
             return self._p("_scale_tril")[0]
         if self._scale_matrix is not None:
-            return jnp.linalg.cholesky(self._p("_scale_matrix")[0])
+            return cholesky(self._p("_scale_matrix")[0])
         return cholesky_of_inverse(self._p("_rate_matrix")[0])
 
     @property
@@ -186,7 +186,7 @@ class Wishart(Distribution):
         if self._rate_matrix is not None:
             return self._p("_rate_matrix")[0]
         tril = self.scale_tril
-        w = solve_triangular(tril, _eye_like(tril), lower=True)  # L⁻¹
+        w = tril_inverse(tril)  # L⁻¹
         return jnp.swapaxes(w, -1, -2) @ w
 
     # ------------------------------------------------------------- interface
@@ -198,10 +198,10 @@ class Wishart(Distribution):
         (n,) = self._p("concentration")
         tril = self.scale_tril
         shape = jnp.broadcast_shapes(x.shape[:-2], self.batch_shape)
-        lx = jnp.linalg.cholesky(jnp.broadcast_to(x, shape + (d, d)))
+        lx = cholesky(jnp.broadcast_to(x, shape + (d, d)))
         inside = jnp.all(jnp.isfinite(lx), axis=(-2, -1)) & jnp.all(jnp.diagonal(lx, axis1=-2, axis2=-1) > 0, axis=-1)
         lx = jnp.where(inside[..., None, None], lx, _eye_like(lx))
-        z = solve_triangular(jnp.broadcast_to(tril, lx.shape), lx, lower=True)
+        z = tril_solve(tril, lx)
         trace = jnp.sum(z * z, axis=(-2, -1))
         lp = (
             (n - d - 1.0) * _tril_logdet(lx)
