@@ -13,6 +13,8 @@ from jax.test_util import check_grads
 
 import jaxkl
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 DTYPES = [np.float32, np.float64]
 IDS = ["float32", "float64"]
 SHAPES = [((5,), (5,)), ((3, 6), (3, 6)), ((2, 1, 4), (3, 4)), ((4, 7), (7,))]

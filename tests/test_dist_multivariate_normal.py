@@ -15,6 +15,8 @@ from jaxkl.distributions.multivariate_normal import (
     MultivariateNormalDiag,
 )
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 D = 3
 TOL = {np.float64: 1e-12, np.float32: 2e-5}
 

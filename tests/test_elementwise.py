@@ -12,6 +12,8 @@ from jax.test_util import check_grads
 
 import jaxkl
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 SPECIAL = [0.0, -0.0, np.nan, np.inf, -np.inf, -1.0, -1e-300, 1.0, 0.5, 2.0, 1e-30, 1e30, 3.0000001]
 
 

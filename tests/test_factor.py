@@ -12,6 +12,8 @@ from jax.test_util import check_grads
 
 from jaxkl import _factor
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 # (batch, n): batches below _factor._UNROLL_BATCH take the looped leaves, larger ones the
 # unrolled leaves; n > _factor._LEAF exercises the blocked recursion (odd sizes included).
 SHAPES = [(3, 1), (3, 13), (2, 40), (_factor._UNROLL_BATCH, 11)]

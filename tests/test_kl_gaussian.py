@@ -18,6 +18,8 @@ from jaxkl.distributions.multivariate_normal import (
     MultivariateNormalDiag,
 )
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 D, R = 4, 2
 TOL = {np.float64: 1e-10, np.float32: 1e-4}
 REGIMES = [("generic", 1.0, 1.0), ("near1e-2", 1e-2, 1.0), ("near1e-4", 1e-4, 1.0), ("near1e-6", 1e-6, 1.0)]

@@ -35,6 +35,8 @@ from jaxkl.distributions import (
     Wishart,
 )
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 SCRIPT = Path(__file__).with_name("linalg_stress_script.py")
 
 
@@ -130,7 +132,6 @@ def test_cpu_programs_use_lapack_only_where_it_cannot_block():
         assert seen["log_prob covariance_matrix"]
 
 
-@pytest.mark.smoke
 def test_stress_batched_threads_vmap_grad_in_subprocess():
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # the library must not need flags
     try:

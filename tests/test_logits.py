@@ -9,6 +9,8 @@ from jax.test_util import check_grads
 
 import jaxkl
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 
 def _ref(a, b, axis=-1):
     """float64 reference in log space (scipy's log_softmax), exact for any finite logits."""

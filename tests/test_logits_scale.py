@@ -16,6 +16,8 @@ from jax.test_util import check_grads
 import jaxkl
 import jaxkl.logits as L
 
+pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
+
 
 @pytest.fixture(params=["blocks", "fused"])
 def path(request, monkeypatch):
