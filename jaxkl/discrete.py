@@ -8,9 +8,11 @@ renormalize; ``entropy`` is a drop-in for ``scipy.stats.entropy`` and does.
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
+import jaxlib
 import numpy as np
 from jax.typing import ArrayLike
 
@@ -19,6 +21,10 @@ from .checks import assert_same_event_size, normalize_axis, validate_probabiliti
 from .elementwise import entr, rel_entr
 
 __all__ = ["cross_entropy", "entropy", "js_divergence", "kl"]
+
+
+def _jaxlib_version() -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", jaxlib.__version__)[:2])
 
 
 def concrete_float(x) -> float | None:
@@ -160,12 +166,51 @@ def kl(
     """
     fn = "jaxkl.kl"
     lb = log_base(fn, base)
+    same_shape = jnp.shape(p) == jnp.shape(q)
     p, q, mask, axis = prepare_pair(fn, p, q, axis, where, validate)
     if mask is not None:
         p = jnp.where(mask, p, 0.0)
         q = jnp.where(mask, q, 1.0)
-    total = jnp.sum(rel_entr_fast(p, q), axis=axis, keepdims=keepdims)
+    if mask is None and same_shape and _row_blocked(p, axis):
+        total = _row_block_sum(rel_entr_fast, p, q, keepdims)
+    else:
+        total = jnp.sum(rel_entr_fast(p, q), axis=axis, keepdims=keepdims)
     return _finish(total, lb)
+
+
+# XLA:CPU before jaxlib 0.10 materializes the element-wise producer of a reduction as a
+# whole array (a write and a read of N·K entries); summed over blocks of rows, that
+# temporary stays in cache. From jaxlib 0.10 the producer is fused into the reduction.
+_REDUCTION_MATERIALIZES = _jaxlib_version() < (0, 10)
+_ROW_BLOCK_MIN = 2**20  # entries below which one reduction is as fast
+
+
+def _row_blocked(p: jax.Array, axis: int) -> bool:
+    """Whether the last-axis reduction of ``p``'s shape runs over row blocks (CPU, old jaxlib)."""
+    from .logits import _use_blocks
+
+    return (
+        _REDUCTION_MATERIALIZES
+        and p.ndim >= 2
+        and axis == p.ndim - 1
+        and p.size >= _ROW_BLOCK_MIN
+        and _use_blocks(p.dtype)
+    )
+
+
+def _row_block_sum(term, p: jax.Array, q: jax.Array, keepdims: bool) -> jax.Array:
+    """Σ over the last axis of ``term(p, q)``, computed over blocks of rows."""
+    from .logits import _map_row_blocks
+
+    batch, k = p.shape[:-1], p.shape[-1]
+    n = math.prod(batch)
+    (out,) = _map_row_blocks(
+        lambda blocks: (jnp.sum(term(blocks[0], blocks[1]), axis=-1, keepdims=True),),
+        [p.reshape(n, k), q.reshape(n, k)],
+        n,
+        k,
+    )
+    return out.reshape(batch + ((1,) if keepdims else ()))
 
 
 def _neg_xlogy(p, q):

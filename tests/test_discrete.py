@@ -245,3 +245,29 @@ def test_entropy_gradient_finite_with_zero_entries():
     g = jax.grad(lambda p: jaxkl.entropy(p))(jnp.array([0.0, 1.0, 3.0]))
     assert np.all(np.isfinite(np.asarray(g)))
     check_grads(lambda p, q: jaxkl.entropy(p, q), (np.array([0.2, 1.0, 3.0]), np.array([1.0, 2.0, 1.0])), order=1)
+
+
+def test_kl_large_rows_value_and_gradient(rng):
+    """[64, 32768]: the size at which, on XLA:CPU before jaxlib 0.10, kl sums over blocks of
+    rows (one loop in the program) instead of one reduction; values against float64 NumPy,
+    the gradient against its formula (log(p/q) + 1, −p/q), keepdims, and float32 near p = q."""
+    from jaxkl import discrete
+
+    p = random_probs(rng, (64, 32768))
+    q = random_probs(rng, (64, 32768))
+    want = np.sum(p * np.log(p / q), axis=-1)
+    f = jax.jit(jax.value_and_grad(lambda p, q: jnp.sum(jaxkl.kl(p, q, keepdims=True)), argnums=(0, 1)))
+    val, (gp, gq) = f(jnp.asarray(p), jnp.asarray(q))
+    np.testing.assert_allclose(float(val), want.sum(), rtol=1e-12)
+    # log(p/q) is computed as log1p((p − q)/q): exact near p = q, ~eps·q/p absolute for p ≪ q.
+    err = np.abs(np.asarray(gp) - (np.log(p / q) + 1.0))
+    assert np.all(err <= 1e-12 * np.abs(np.log(p / q) + 1.0) + 4 * np.finfo(float).eps * (1.0 + q / p)), err.max()
+    np.testing.assert_allclose(np.asarray(gq), -p / q, rtol=1e-12)
+    q_near = (p * (1.0 + 1e-4 * rng.standard_normal(p.shape))).astype(np.float32)
+    p32 = p.astype(np.float32)
+    got = np.asarray(jax.jit(jaxkl.kl)(p32, q_near))
+    p64, q64 = p32.astype(np.float64), q_near.astype(np.float64)
+    ref = np.sum(p64 * np.log1p((p64 - q64) / q64), axis=-1)
+    np.testing.assert_allclose(got, ref, rtol=1e-4)
+    jaxpr = str(jax.make_jaxpr(lambda p, q: jaxkl.kl(p, q))(p32, q_near))
+    assert ("scan" in jaxpr or "while" in jaxpr) == discrete._REDUCTION_MATERIALIZES
