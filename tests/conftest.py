@@ -26,25 +26,3 @@ def random_probs(rng, shape, dtype=np.float64, zeros=0.0):
 
 # Run by tests/test_linalg_stress.py in a subprocess; importing it would run it.
 collect_ignore = ["linalg_stress_script.py"]
-
-
-def _pair_key(item) -> str | None:
-    """The distribution pair a parametrized closed-form test is about, if any."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    if "P" in params:
-        return f"{params['P'].__name__}-{params.get('Q', params['P']).__name__}"
-    if "pair" in params:
-        return str(getattr(params["pair"], "id", params["pair"]))
-    if "name" in params and item.module.__name__.startswith("test_kl_"):
-        return str(params["name"])
-    return None
-
-
-def pytest_collection_modifyitems(config, items):
-    """The modules cache one compiled program per distribution pair and share it across their
-    tests; with ``--dist loadgroup`` the tests of one pair run in the same worker, so that
-    each program is compiled once per run rather than once per worker."""
-    for item in items:
-        key = _pair_key(item)
-        if key is not None:
-            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{key}"))
