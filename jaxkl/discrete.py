@@ -166,7 +166,7 @@ def kl(
     """
     fn = "jaxkl.kl"
     lb = log_base(fn, base)
-    same_shape = jnp.shape(p) == jnp.shape(q)
+    same_shape = np.shape(p) == np.shape(q)  # before broadcasting
     p, q, mask, axis = prepare_pair(fn, p, q, axis, where, validate)
     if mask is not None:
         p = jnp.where(mask, p, 0.0)
