@@ -338,10 +338,9 @@ _HANGS_WHY = "hangs in jaxlib 0.10 on CPU: its batched LAPACK custom calls deadl
 
 def _hangs() -> set:
     """The peer constructions that deadlock here: with jaxlib ≥ 0.10 on CPU, else none."""
-    import jaxlib
+    from ._math import JAXLIB_VERSION
 
-    major_minor = tuple(int(v) for v in jaxlib.__version__.split(".")[:2])
-    return _HANGS if major_minor >= (0, 10) and jax.default_backend() == "cpu" else set()
+    return _HANGS if JAXLIB_VERSION >= (0, 10) and jax.default_backend() == "cpu" else set()
 
 
 def _tfp_low_rank(tfp):

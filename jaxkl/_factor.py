@@ -37,12 +37,12 @@ All functions take ``[..., n, n]`` matrices (leading batch dims broadcast where 
 from __future__ import annotations
 
 import math
-import re
 
 import jax
 import jax.numpy as jnp
-import jaxlib
 from jax import lax
+
+from ._math import JAXLIB_VERSION
 
 __all__ = [
     "CPU_LAPACK_BATCH_MAY_BLOCK",
@@ -55,13 +55,9 @@ __all__ = [
 ]
 
 
-def _version(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
-
-
 # jaxlib releases whose CPU LAPACK kernels split a batch onto the intra-op pool and wait
 # for it (0.10.0 - 0.10.2 seen; later releases are treated the same until shown otherwise).
-CPU_LAPACK_BATCH_MAY_BLOCK = _version(jaxlib.__version__) >= (0, 10)
+CPU_LAPACK_BATCH_MAY_BLOCK = JAXLIB_VERSION >= (0, 10)
 
 # Largest block factored column by column (larger ones are split in two).
 _LEAF = 8
@@ -146,6 +142,12 @@ def _tril_inv_leaf(l: jax.Array) -> jax.Array:
     return _tril_inv_unrolled(l) if _batch_size(l) >= _UNROLL_BATCH else _tril_inv_looped(l)
 
 
+def _join_lower(x11: jax.Array, x21: jax.Array, x22: jax.Array) -> jax.Array:
+    """[[X₁₁, 0], [X₂₁, X₂₂]] from its blocks (batch dims of ``x11``)."""
+    zeros = jnp.zeros(x11.shape[:-1] + (x22.shape[-1],), x11.dtype)
+    return jnp.concatenate([jnp.concatenate([x11, zeros], -1), jnp.concatenate([x21, x22], -1)], -2)
+
+
 def _tril_inv_blocked(l: jax.Array) -> jax.Array:
     n = l.shape[-1]
     if n <= _LEAF:
@@ -153,9 +155,7 @@ def _tril_inv_blocked(l: jax.Array) -> jax.Array:
     h = _split(n)
     a_inv = _tril_inv_blocked(l[..., :h, :h])
     c_inv = _tril_inv_blocked(l[..., h:, h:])
-    b = -(c_inv @ (l[..., h:, :h] @ a_inv))
-    top = jnp.concatenate([a_inv, jnp.zeros(l.shape[:-2] + (h, n - h), l.dtype)], -1)
-    return jnp.concatenate([top, jnp.concatenate([b, c_inv], -1)], -2)
+    return _join_lower(a_inv, -(c_inv @ (l[..., h:, :h] @ a_inv)), c_inv)
 
 
 def _split(n: int) -> int:
@@ -256,9 +256,7 @@ def _chol_blocked(a: jax.Array) -> jax.Array:
     h = _split(n)
     l11 = _chol_blocked(a[..., :h, :h])
     l21 = a[..., h:, :h] @ _swap(_tril_inv_blocked(l11))
-    l22 = _chol_blocked(a[..., h:, h:] - l21 @ _swap(l21))
-    top = jnp.concatenate([l11, jnp.zeros(a.shape[:-2] + (h, n - h), a.dtype)], -1)
-    return jnp.concatenate([top, jnp.concatenate([l21, l22], -1)], -2)
+    return _join_lower(l11, l21, _chol_blocked(a[..., h:, h:] - l21 @ _swap(l21)))
 
 
 @jax.custom_jvp

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import jaxlib
 import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
@@ -242,13 +244,22 @@ def two_diff(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
     return s, (a - (s - z)) - (b + z)
 
 
+def _release(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+
+# The installed jaxlib as (major, minor, patch): several CPU code paths depend on it.
+JAXLIB_VERSION = _release(jaxlib.__version__)
+
+
 # ------------------------------------------------------------ the reductions' term
 #
 # XLA's CPU backend hands reductions to YNNPACK. With jaxlib 0.10 it fuses the
 # element-wise producer when that is made of arithmetic it supports (a comparison or a
 # select splits the fusion); with jaxlib 0.9 it materializes the producer of every
-# ``jnp.sum``/``jnp.max`` as a whole, whatever it is made of. The per-entry terms below are written with arithmetic, ``sign`` and ``max``
-# only, for the first case; ``logits.py`` works around the second with row blocks.
+# ``jnp.sum``/``jnp.max`` as a whole, whatever it is made of. The per-entry terms below
+# are written with arithmetic, ``sign`` and ``max`` only, for the first case; ``logits.py``
+# and ``discrete.kl`` work around the second with row blocks.
 
 
 def _rel_entr_fast_parts(p, q):

@@ -8,23 +8,17 @@ renormalize; ``entropy`` is a drop-in for ``scipy.stats.entropy`` and does.
 from __future__ import annotations
 
 import math
-import re
 
 import jax
 import jax.numpy as jnp
-import jaxlib
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._math import as_inexact, rel_entr_fast
+from ._math import JAXLIB_VERSION, as_inexact, rel_entr_fast
 from .checks import assert_same_event_size, normalize_axis, validate_probabilities
 from .elementwise import entr, rel_entr
 
 __all__ = ["cross_entropy", "entropy", "js_divergence", "kl"]
-
-
-def _jaxlib_version() -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", jaxlib.__version__)[:2])
 
 
 def concrete_float(x) -> float | None:
@@ -181,7 +175,7 @@ def kl(
 # XLA:CPU before jaxlib 0.10 materializes the element-wise producer of a reduction as a
 # whole array (a write and a read of N·K entries); summed over blocks of rows, that
 # temporary stays in cache. From jaxlib 0.10 the producer is fused into the reduction.
-_REDUCTION_MATERIALIZES = _jaxlib_version() < (0, 10)
+_REDUCTION_MATERIALIZES = JAXLIB_VERSION < (0, 10)
 _ROW_BLOCK_MIN = 2**20  # entries below which one reduction is as fast
 
 
