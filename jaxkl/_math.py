@@ -169,6 +169,21 @@ def unscale(v: jax.Array, shift: jax.Array) -> jax.Array:
     return jnp.where(shift, jnp.where(is_sub, sub, plain), v)
 
 
+def materialize(x: jax.Array) -> jax.Array:
+    """x itself (bit for bit, NaN included), computed once rather than once per consumer.
+
+    XLA fuses cheap element-wise producers (add, multiply, select, bit operations) into
+    every fusion that consumes them, duplicating them, and it does so through broadcasts:
+    a long polynomial chain on a batch of parameters that feeds per-node arrays (a
+    quadrature) or many gradient terms is compiled, and evaluated, once per consumer. A
+    division is "expensive" to XLA and is not duplicated into a consumer that broadcasts
+    it, so dividing by a 1 the compiler cannot fold (2 only where x is NaN, which stays
+    NaN) ends the chain in one buffer. ``lax.optimization_barrier`` does not do this: it
+    is removed before fusion. Exact: x/1 = x, and the derivative is 1.
+    """
+    return x / jnp.where(x == x, 1.0, 2.0).astype(x.dtype)
+
+
 def log1p(d: jax.Array) -> jax.Array:
     """log(1 + d) to about 1 ulp in float32 and float64.
 
