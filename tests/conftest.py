@@ -1,10 +1,35 @@
-"""Test configuration: x64 on (float32 cases use explicit float32 arrays), seeded draws."""
+"""Test configuration: x64 on (float32 cases use explicit float32 arrays), seeded draws, and
+one compilation cache for the run, shared by the xdist workers."""
+
+import os
+import shutil
+import tempfile
 
 import jax
 import numpy as np
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+
+# The suite is compile-bound, and a program one module or worker compiles is often compiled
+# again by another: xdist hands the tests of one distribution pair to either worker. The run's
+# controller makes one cache directory (removed when the run ends); every process of the run
+# reads and writes it, so a program is compiled once per run. It starts empty on every run.
+_CACHE_ENV = "JAXKL_TEST_COMPILATION_CACHE"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        config._jaxkl_cache = os.environ[_CACHE_ENV] = tempfile.mkdtemp(prefix="jaxkl-xla-")
+    jax.config.update("jax_compilation_cache_dir", os.environ[_CACHE_ENV])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+def pytest_unconfigure(config):
+    cache = getattr(config, "_jaxkl_cache", None)
+    if cache is not None:
+        shutil.rmtree(cache, ignore_errors=True)
+        del os.environ[_CACHE_ENV]
 
 # Tolerances keyed to dtype: (rtol for values, rtol for gradients).
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
