@@ -12,24 +12,33 @@ import pytest
 jax.config.update("jax_enable_x64", True)
 
 # The suite is compile-bound, and a program one module or worker compiles is often compiled
-# again by another: xdist hands the tests of one distribution pair to either worker. The run's
-# controller makes one cache directory (removed when the run ends); every process of the run
-# reads and writes it, so a program is compiled once per run. It starts empty on every run.
-_CACHE_ENV = "JAXKL_TEST_COMPILATION_CACHE"
+# again by another: xdist hands the tests of one distribution pair to either worker, and
+# eager calls compile the same small programs in both. The run's controller makes one cache
+# directory (removed when the run ends) and names it in JAX's own environment variables,
+# so that every process of the run reads and writes it: the workers, and the subprocesses
+# the tests start (notebook kernels, the CLI, the stress run). It starts empty on every run.
+_CACHE_ENV = {"JAX_COMPILATION_CACHE_DIR": None, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
 
 
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
-        config._jaxkl_cache = os.environ[_CACHE_ENV] = tempfile.mkdtemp(prefix="jaxkl-xla-")
-    jax.config.update("jax_compilation_cache_dir", os.environ[_CACHE_ENV])
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+        config._jaxkl_cache = tempfile.mkdtemp(prefix="jaxkl-xla-")
+        config._jaxkl_saved_env = {k: os.environ.get(k) for k in _CACHE_ENV}
+        os.environ.update({k: v or config._jaxkl_cache for k, v in _CACHE_ENV.items()})
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def pytest_unconfigure(config):
     cache = getattr(config, "_jaxkl_cache", None)
     if cache is not None:
         shutil.rmtree(cache, ignore_errors=True)
-        del os.environ[_CACHE_ENV]
+        for k, v in config._jaxkl_saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
 
 # Tolerances keyed to dtype: (rtol for values, rtol for gradients).
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
