@@ -170,7 +170,8 @@ def unscale(v: jax.Array, shift: jax.Array) -> jax.Array:
 
 
 def materialize(x: jax.Array) -> jax.Array:
-    """x itself (bit for bit, NaN included), computed once rather than once per consumer.
+    """x itself (bit for bit, NaN included; subnormals as any arithmetic on the backend leaves
+    them), computed once rather than once per consumer.
 
     XLA fuses cheap element-wise producers (add, multiply, select, bit operations) into
     every fusion that consumes them, duplicating them, and it does so through broadcasts:
@@ -182,6 +183,19 @@ def materialize(x: jax.Array) -> jax.Array:
     is removed before fusion. Exact: x/1 = x, and the derivative is 1.
     """
     return x / jnp.where(x == x, 1.0, 2.0).astype(x.dtype)
+
+
+def sum_last(x: jax.Array) -> jax.Array:
+    """Σ over the last axis of a long element-wise computation, as a product with a vector of ones.
+
+    With jaxlib 0.10 XLA:CPU fuses the producer of a row reduction into it and evaluates it
+    there about three times slower than on its own (a Dirichlet KL's ``lgamma_remainder``
+    terms: 82 ms summed against 27 ms element-wise for 1e5 × 32 float32); a dot keeps the
+    producer in its own vectorized loop. The products are exact (·1) and the sum is taken in
+    the input's precision (``precision="highest"``: no reduced-precision matrix units).
+    """
+    ones = jnp.ones(x.shape[-1:], x.dtype)
+    return jnp.matmul(x, ones, precision=lax.Precision.HIGHEST)
 
 
 def log1p(d: jax.Array) -> jax.Array:

@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._math import materialize
+from ._math import materialize, sum_last
 
 __all__ = [
     "expm1mx",
@@ -410,7 +410,7 @@ def log_beta_bregman(a1: jax.Array, a2: jax.Array) -> jax.Array:
     s1 = jnp.sum(a1, axis=-1, keepdims=True)
     ds = jnp.sum(da, axis=-1, keepdims=True)
     s2 = s1 + ds
-    cat = jnp.sum(_cat_term(a1, a2, da, s1, s2, ds), axis=-1)
+    cat = sum_last(_cat_term(a1, a2, da, s1, s2, ds))
     s2 = jnp.sum(a2, axis=-1)
-    rem = jnp.sum(_lgamma_remainder(a1, a2, da), axis=-1) - _lgamma_remainder(s1[..., 0], s2, ds[..., 0])
+    rem = sum_last(_lgamma_remainder(a1, a2, da)) - _lgamma_remainder(s1[..., 0], s2, ds[..., 0])
     return jnp.maximum(cat + rem, 0.0)

@@ -853,5 +853,5 @@ def test_continuous_bernoulli_extreme_probs(dtype):
             + kl_divergence(p, Exponential(jnp.asarray(2.0, dtype)))
         )
 
-    vals, grads = jax.vmap(jax.value_and_grad(total))(lams)
+    vals, grads = jax.jit(jax.vmap(jax.value_and_grad(total)))(lams)  # one program, not one per call
     assert np.all(np.isfinite(np.asarray(vals))) and np.all(np.isfinite(np.asarray(grads)))
