@@ -19,6 +19,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 from cases_bounded import ContinuousBernoulliScipy, KumaraswamyScipy
+from kits import kl_rows
 from scipy import integrate, stats
 
 import jaxkl.closed_form.beta  # noqa: F401  (registers the pairs)
@@ -625,17 +626,6 @@ PAIRS = {
 }
 
 
-def _fn(pair):
-    """KL as a function of a flat parameter vector (for vmap/grad)."""
-
-    def f(x):
-        return kl_divergence(
-            pair.P(*[x[i] for i in range(pair.n_p)]), pair.Q(*[x[i] for i in range(pair.n_p, x.shape[0])])
-        )
-
-    return f
-
-
 _FD_H = 1e-6  # relative step of the central differences
 
 
@@ -651,27 +641,24 @@ def _fd_points(pair):
     return pts
 
 
+def _cls(build):
+    return ContinuousBernoulli if build is _cbp else build
+
+
 @functools.cache
 def _values(name, dtype):
-    """One batched evaluation per pair and dtype: the accuracy points, then the generic point and its
-    central-difference neighbours (so that every test of the pair shares one compilation)."""
+    """The KL at the accuracy points, then at the generic point and its central-difference
+    neighbours, through the pair's program shared with the registry table (tests/kits.py)."""
     pair = PAIRS[name]
-    pts = [np.asarray(pt, np.float64) for pt, _ in pair.points] + [np.asarray(pair.generic, np.float64)]
-    pts += _fd_points(pair)
-    x = jnp.asarray(np.stack(pts).astype(dtype))
-    out = np.asarray(jax.jit(jax.vmap(_fn(pair)))(x))
-    assert out.dtype == dtype
-    return out
+    pts = [tuple(pt) for pt, _ in pair.points] + [tuple(pair.generic)] + [tuple(y) for y in _fd_points(pair)]
+    return kl_rows(_cls(pair.P), _cls(pair.Q), pts, pair.n_p, dtype)[0]
 
 
 @functools.cache
 def _grads(name, dtype):
-    """Gradients at the generic point and at the p = q / boundary points, one vmapped call."""
+    """Values and gradients at the generic point and at the p = q / boundary points."""
     pair = PAIRS[name]
-    pts = [pair.generic, *pair.grads_at, *pair.inf_at]
-    x = jnp.asarray(np.asarray(pts, dtype))
-    vals, grads = jax.jit(jax.vmap(jax.value_and_grad(_fn(pair))))(x)
-    return np.asarray(vals), np.asarray(grads)
+    return kl_rows(_cls(pair.P), _cls(pair.Q), [pair.generic, *pair.grads_at, *pair.inf_at], pair.n_p, dtype)
 
 
 def _supports(d):

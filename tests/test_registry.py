@@ -7,7 +7,6 @@ The per-family modules (tests/test_kl_*.py) hold the high-precision (mpmath) reg
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kits import BATCH, NON_DIFF, kit, make, split
 from scipy import integrate
 
 import jaxkl
@@ -26,9 +26,6 @@ from jaxkl.distributions import Distribution
 CASES = {}
 for _mod in ("cases_real", "cases_positive", "cases_bounded", "cases_discrete"):
     CASES.update(__import__(_mod).CASES)
-
-# Parameters that are counts, not differentiable.
-NON_DIFF = {"total_count"}
 
 
 def _concrete_pairs():
@@ -53,40 +50,6 @@ def _draw(cls, rng, n):
     """n parameter points of ``cls`` stacked along a new leading axis (float64)."""
     pts = [CASES[cls].params(rng) for _ in range(n)]
     return {k: np.stack([np.asarray(pt[k], np.float64) for pt in pts]) for k in pts[0]}, pts
-
-
-def _make(cls, params, dtype=np.float64):
-    return cls(**{k: (v if k in NON_DIFF else jnp.asarray(v, dtype)) for k, v in params.items()})
-
-
-_BATCH = 16  # rows of every compiled call of this module (parameter points, or difference stencils)
-
-
-@functools.cache
-def _kit(P, Q, dtype=np.float64, grads=True):
-    """One compiled program per (pair, dtype) for the whole module, on batches of ``_BATCH``
-    parameter points: the batched KL, the KL vmapped over the points, and the vmapped
-    gradient with respect to every differentiable parameter of both distributions (``None``
-    without ``grads``)."""
-
-    def f(a, b, fixed_a, fixed_b):
-        return jaxkl.kl_divergence(_make(P, {**a, **fixed_a}, dtype), _make(Q, {**b, **fixed_b}, dtype))
-
-    def run(a, b, fixed_a, fixed_b):
-        return (
-            f(a, b, fixed_a, fixed_b),
-            jax.vmap(f)(a, b, fixed_a, fixed_b),
-            jax.vmap(jax.grad(f, argnums=(0, 1)))(a, b, fixed_a, fixed_b) if grads else None,
-        )
-
-    compiled = jax.jit(run)
-
-    def call(pb, qb):
-        """(batched KL, vmapped KL, (grads wrt p's, q's parameters)) of the stacked parameters."""
-        (a, fa), (b, fb) = _split(pb, dtype), _split(qb, dtype)
-        return jax.tree.map(np.asarray, compiled(a, b, fa, fb))
-
-    return call
 
 
 def _logf(dist):
@@ -173,11 +136,11 @@ INF_IDS = [f"{p.__name__}-{q.__name__}" for p, q in INF_PAIRS]
 def test_value_jit_vmap(P, Q, rng):
     """Batched, jitted values equal the quadrature/summation reference (on the first three
     points) and vmap over the parameters gives the same values."""
-    pb, pts_p = _draw(P, rng, _BATCH)
-    qb, pts_q = _draw(Q, rng, _BATCH)
+    pb, pts_p = _draw(P, rng, BATCH)
+    qb, pts_q = _draw(Q, rng, BATCH)
     ref = np.array([reference_kl(P, a, Q, b) for a, b in zip(pts_p[:3], pts_q[:3])])
-    got, vm, _ = _kit(P, Q)(pb, qb)
-    assert got.shape == (_BATCH,)
+    got, vm, _ = kit(P, Q)(pb, qb)
+    assert got.shape == (BATCH,)
     got3 = got[:3]
     np.testing.assert_array_equal(np.isinf(got3), np.isinf(ref), err_msg=f"inf pattern {got3} vs {ref}")
     fin = np.isfinite(ref)
@@ -198,23 +161,17 @@ def test_infinite_pairs(P, Q, rng):
     pb, pts_p = _draw(P, rng, 2)
     qb, pts_q = _draw(Q, rng, 2)
     covered = [_covered(P, a, Q, b) for a, b in zip(pts_p, pts_q)]
-    got = np.asarray(jaxkl.kl_divergence(_make(P, pb), _make(Q, qb)))
+    got = np.asarray(jaxkl.kl_divergence(make(P, pb), make(Q, qb)))
     assert got.shape == (2,)
     np.testing.assert_array_equal(np.isinf(got), np.logical_not(covered))
-    dp, fp = _split(pts_p[0])
-    dq, fq = _split(pts_q[0])
+    dp, fp = split(pts_p[0])
+    dq, fq = split(pts_q[0])
     if not covered[0]:
-        g = jax.grad(lambda a, b: jaxkl.kl_divergence(_make(P, {**a, **fp}), _make(Q, {**b, **fq})), argnums=(0, 1))(
+        g = jax.grad(lambda a, b: jaxkl.kl_divergence(make(P, {**a, **fp}), make(Q, {**b, **fq})), argnums=(0, 1))(
             dp, dq
         )
         for leaf in jax.tree.leaves(g):
             assert np.all(np.asarray(leaf) == 0.0), (P, Q, g)
-
-
-def _split(params, dtype=np.float64):
-    diff = {k: jnp.asarray(v, dtype) for k, v in params.items() if k not in NON_DIFF}
-    fixed = {k: jnp.asarray(v) for k, v in params.items() if k in NON_DIFF}
-    return diff, fixed
 
 
 _FD_H = 1e-6  # relative step of the central differences
@@ -224,7 +181,7 @@ _FD_H = 1e-6  # relative step of the central differences
 def test_gradients(P, Q, rng):
     """The gradient with respect to every parameter entry of both, at an interior point,
     against central differences of the value (float64), from the module's compiled batch:
-    the point and its difference stencil x ± h·max(1, |x_i|)·e_i, ``_BATCH`` rows per call."""
+    the point and its difference stencil x ± h·max(1, |x_i|)·e_i, ``BATCH`` rows per call."""
     point = {"p": CASES[P].params(rng), "q": CASES[Q].params(rng)}
     while not _covered(P, point["p"], Q, point["q"]):  # an interior point of the finite region
         point = {"p": CASES[P].params(rng), "q": CASES[Q].params(rng)}
@@ -245,14 +202,14 @@ def test_gradients(P, Q, rng):
             y[i] += sgn * h
             rows.append({**point, side: {**point[side], k: y}})
     vals = []
-    for start in range(0, len(rows), _BATCH):
-        chunk = rows[start : start + _BATCH]
-        chunk += [point] * (_BATCH - len(chunk))
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        chunk += [point] * (BATCH - len(chunk))
         stacked = [
             {k: np.stack([np.asarray(r[side][k], np.float64) for r in chunk]) for k in point[side]}
             for side in ("p", "q")
         ]
-        out, _, g = _kit(P, Q)(*stacked)
+        out, _, g = kit(P, Q)(*stacked)
         if start == 0:
             grads = g
         vals.append(out)
@@ -273,12 +230,12 @@ SAME = [(P, Q) for P, Q in PAIRS if P is Q]
 
 @pytest.mark.parametrize("P", [p for p, _ in SAME], ids=[p.__name__ for p, _ in SAME])
 def test_self_kl_zero_and_finite_gradient(P, rng):
-    pb, _ = _draw(P, rng, _BATCH)
+    pb, _ = _draw(P, rng, BATCH)
     # Where p = q sits on the edge of q's support (Uniform's interval, Pareto's scale) the
     # KL is not differentiable there: its one-sided gradient is finite but not zero.
     smooth = P.__name__ not in ("Uniform", "Pareto")
     for dt in (np.float32, np.float64):
-        val, _, g = _kit(P, P, dt)(pb, pb)
+        val, _, g = kit(P, P, dt)(pb, pb)
         if dt == np.float64:
             assert np.all(np.abs(val) <= 1e-14), val
         for leaf in jax.tree.leaves(g):
@@ -293,16 +250,16 @@ def test_self_kl_zero_and_finite_gradient(P, rng):
 def test_non_negative(P, Q, seed, rel):
     """KL ≥ 0 in float32 and float64 on random parameters, including near-identical pairs."""
     rng = np.random.default_rng(seed)
-    pb, _ = _draw(P, rng, _BATCH)
+    pb, _ = _draw(P, rng, BATCH)
     if P is Q:
         qb = {
             k: (v * (1 + rel * rng.uniform(-1, 1, v.shape)) if v.ndim == 1 and k not in NON_DIFF else v)
             for k, v in pb.items()
         }
     else:
-        qb, _ = _draw(Q, rng, _BATCH)
+        qb, _ = _draw(Q, rng, BATCH)
     for dt in (np.float32, np.float64):
-        out = _kit(P, Q, dt, grads=P is Q or dt == np.float64)(pb, qb)[0]  # the kits of the other tests
+        out = kit(P, Q, dt, grads=P is Q or dt == np.float64)(pb, qb)[0]  # the kits of the other tests
         assert not np.any(np.isnan(out)), (P, Q, dt, out)
         if _nonnegative(P, Q):
             assert np.all(out >= 0), (P, Q, dt, out)

@@ -1,0 +1,82 @@
+"""Compiled KL programs shared by the closed-form test modules.
+
+The suite is compile-bound. ``kit(P, Q, dtype)`` is the one program per (pair, dtype) that
+the registry table and the per-family modules evaluate their points through, so a pair's
+value-and-gradient program is compiled once per run (the run's compilation cache shares it
+between workers), whichever module asks first.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxkl
+
+# Parameters that are counts, not differentiable.
+NON_DIFF = {"total_count"}
+
+BATCH = 16  # rows of every compiled call (parameter points, or difference stencils)
+
+
+def make(cls, params, dtype=np.float64):
+    return cls(**{k: (v if k in NON_DIFF else jnp.asarray(v, dtype)) for k, v in params.items()})
+
+
+def split(params, dtype=np.float64):
+    diff = {k: jnp.asarray(v, dtype) for k, v in params.items() if k not in NON_DIFF}
+    fixed = {k: jnp.asarray(v) for k, v in params.items() if k in NON_DIFF}
+    return diff, fixed
+
+
+@functools.cache
+def kit(P, Q, dtype=np.float64, grads=True):
+    """One compiled program per (pair, dtype), on batches of ``BATCH`` parameter points: the
+    batched KL, the KL vmapped over the points, and the vmapped gradient with respect to
+    every differentiable parameter of both distributions (``None`` without ``grads``)."""
+
+    def f(a, b, fixed_a, fixed_b):
+        return jaxkl.kl_divergence(make(P, {**a, **fixed_a}, dtype), make(Q, {**b, **fixed_b}, dtype))
+
+    def run(a, b, fixed_a, fixed_b):
+        return (
+            f(a, b, fixed_a, fixed_b),
+            jax.vmap(f)(a, b, fixed_a, fixed_b),
+            jax.vmap(jax.grad(f, argnums=(0, 1)))(a, b, fixed_a, fixed_b) if grads else None,
+        )
+
+    compiled = jax.jit(run)
+
+    def call(pb, qb):
+        """(batched KL, vmapped KL, (grads wrt p's, q's parameters)) of the stacked parameters."""
+        (a, fa), (b, fb) = split(pb, dtype), split(qb, dtype)
+        return jax.tree.map(np.asarray, compiled(a, b, fa, fb))
+
+    return call
+
+
+def positional_names(cls, n):
+    """The names of the first ``n`` constructor arguments of ``cls``."""
+    return list(inspect.signature(cls).parameters)[:n]
+
+
+def kl_rows(P, Q, points, n_p, dtype=np.float64):
+    """The batched KL and its gradient at each of ``points`` (flat parameter vectors: p's
+    ``n_p`` constructor arguments in order, then q's), through ``kit`` in ``BATCH``-row calls.
+    Returns (values [n], gradients [n, len(point)])."""
+    names_p, names_q = positional_names(P, n_p), positional_names(Q, len(points[0]) - n_p)
+    x = np.asarray(points, np.float64)
+    vals, grads = [], []
+    for start in range(0, len(x), BATCH):
+        chunk = x[start : start + BATCH]
+        chunk = np.concatenate([chunk, np.repeat(chunk[:1], BATCH - len(chunk), 0)])
+        pb = {k: chunk[:, i] for i, k in enumerate(names_p)}
+        qb = {k: chunk[:, n_p + i] for i, k in enumerate(names_q)}
+        out, _, (gp, gq) = kit(P, Q, dtype)(pb, qb)
+        vals.append(out)
+        grads.append(np.stack([gp[k] for k in names_p] + [gq[k] for k in names_q], axis=1))
+    return np.concatenate(vals)[: len(x)], np.concatenate(grads)[: len(x)]
