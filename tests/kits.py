@@ -33,8 +33,13 @@ def split(params, dtype=np.float64):
     return diff, fixed
 
 
-@functools.cache
 def kit(P, Q, dtype=np.float64, grads=True):
+    """The pair's ``_kit`` (one per pair, dtype and ``grads``, however the arguments are spelled)."""
+    return _kit(P, Q, np.dtype(dtype).type, bool(grads))
+
+
+@functools.cache
+def _kit(P, Q, dtype, grads):
     """One compiled program per (pair, dtype), on batches of ``BATCH`` parameter points: the
     batched KL, the KL vmapped over the points, and the vmapped gradient with respect to
     every differentiable parameter of both distributions (``None`` without ``grads``)."""
@@ -64,11 +69,14 @@ def positional_names(cls, n):
     return list(inspect.signature(cls).parameters)[:n]
 
 
-def kl_rows(P, Q, points, n_p, dtype=np.float64):
+def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
     """The batched KL and its gradient at each of ``points`` (flat parameter vectors: p's
-    ``n_p`` constructor arguments in order, then q's), through ``kit`` in ``BATCH``-row calls.
+    ``n_p`` parameters, then q's), through ``kit`` in ``BATCH``-row calls. ``names`` are the
+    parameter names of p and q in that order (by default the constructors' first arguments).
     Returns (values [n], gradients [n, len(point)])."""
-    names_p, names_q = positional_names(P, n_p), positional_names(Q, len(points[0]) - n_p)
+    if names is None:
+        names = positional_names(P, n_p) + positional_names(Q, len(points[0]) - n_p)
+    names_p, names_q = list(names[:n_p]), list(names[n_p:])
     x = np.asarray(points, np.float64)
     vals, grads = [], []
     for start in range(0, len(x), BATCH):
@@ -80,3 +88,27 @@ def kl_rows(P, Q, points, n_p, dtype=np.float64):
         vals.append(out)
         grads.append(np.stack([gp[k] for k in names_p] + [gq[k] for k in names_q], axis=1))
     return np.concatenate(vals)[: len(x)], np.concatenate(grads)[: len(x)]
+
+
+FD_H = 1e-6  # relative step of the central differences
+
+
+def check_gradients(P, Q, points, n_p, names=None, rtol=1e-5):
+    """The float64 gradient of the KL at each of ``points`` (as in ``kl_rows``) against
+    central differences x ± h·max(1, |x_i|)·e_i of its value, all from the pair's ``kit``."""
+    x = np.asarray(points, np.float64)
+    n, k = x.shape
+    steps = FD_H * np.maximum(1.0, np.abs(x))  # [n, k]
+    rows = []
+    for j in range(n):
+        for i in range(k):
+            for sgn in (1.0, -1.0):
+                y = x[j].copy()
+                y[i] += sgn * steps[j, i]
+                rows.append(y)
+    vals, grads = kl_rows(P, Q, np.concatenate([x, np.asarray(rows)]), n_p, names=names)
+    at, fd = vals[:n], vals[n:].reshape(n, k, 2)
+    assert np.all(np.isfinite(at)) and np.all(np.isfinite(grads[:n])), (at, grads[:n])
+    numeric = (fd[..., 0] - fd[..., 1]) / (2.0 * steps)
+    for j in range(n):
+        np.testing.assert_allclose(grads[j], numeric[j], rtol=rtol, atol=1e-6 * max(1.0, abs(float(at[j]))))
