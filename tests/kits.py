@@ -90,6 +90,27 @@ def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
     return np.concatenate(vals)[: len(x)], np.concatenate(grads)[: len(x)]
 
 
+def kl_values(P, Q, points, n_p, dtype=np.float64, names=None):
+    """The batched KL at each of ``points`` (as in ``kl_rows``), through the same program as
+    the registry table's non-negativity test: with gradients in float64 and for same-family
+    pairs, without them for other pairs in lower precision."""
+    if names is None:
+        names = positional_names(P, n_p) + positional_names(Q, len(points[0]) - n_p)
+    names_p, names_q = list(names[:n_p]), list(names[n_p:])
+    x = np.asarray(points, np.float64)
+    call = kit(P, Q, dtype, grads=P is Q or np.dtype(dtype) == np.float64)
+    vals = []
+    for start in range(0, len(x), BATCH):
+        chunk = x[start : start + BATCH]
+        chunk = np.concatenate([chunk, np.repeat(chunk[:1], BATCH - len(chunk), 0)])
+        vals.append(
+            call(
+                {k: chunk[:, i] for i, k in enumerate(names_p)}, {k: chunk[:, n_p + i] for i, k in enumerate(names_q)}
+            )[0]
+        )
+    return np.concatenate(vals)[: len(x)]
+
+
 FD_H = 1e-6  # relative step of the central differences
 
 

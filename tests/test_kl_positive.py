@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from kits import check_gradients
+from kits import check_gradients, kl_values
 from scipy import integrate, special, stats
 
 import jaxkl.closed_form.gamma as G
@@ -433,28 +433,21 @@ PAIR_IDS = [p.id for p in PAIRS]
 REGIMES = ["generic", "near", "extreme", "extreme_near"]
 
 
-_JITTED: dict[str, Callable] = {}
-
-
-def _kl(pair):
-    """KL of the pair as a function of the parameter arrays, jit-compiled once per pair."""
-    if pair.id not in _JITTED:
-        _JITTED[pair.id] = jax.jit(lambda *vals: kl_divergence(*pair.build(vals)))
-    return _JITTED[pair.id]
-
-
 def _kl_at(pair, vals):
-    """The jitted KL at n ≤ N points, padded to N so that every call reuses one compilation."""
-    n = len(vals[0])
-    padded = [np.resize(np.asarray(v), N).astype(np.asarray(v).dtype) for v in vals]
-    return np.asarray(_kl(pair)(*padded))[:n]
+    """The KL at the points given by the parameter arrays ``vals`` (p's, then q's; their dtype is
+    the compute dtype), through the pair's program shared with the registry table."""
+    dtype = np.asarray(vals[0]).dtype
+    names = pair.p_names + pair.q_names
+    return kl_values(
+        pair.P, pair.Q, np.stack([np.asarray(v, np.float64) for v in vals], 1), len(pair.p_names), dtype, names
+    )
 
 
 def _errors(pair, regime, dtype, seed=0):
     """Relative errors against the 50-digit reference at the dtype-rounded inputs."""
     rng = np.random.default_rng([seed, PAIR_IDS.index(pair.id), REGIMES.index(regime)])
     vals = [np.asarray(v, dtype) for v in pair.regimes[regime](rng)]
-    got = np.asarray(_kl(pair)(*vals), np.float64)
+    got = np.asarray(_kl_at(pair, vals), np.float64)
     with mp.workdps(50):
         ref = np.array([float(pair.ref(*(mp.mpf(float(v)) for v in row))) for row in zip(*vals)])
     assert got.dtype == np.float64 and got.shape == ref.shape
