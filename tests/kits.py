@@ -69,46 +69,44 @@ def positional_names(cls, n):
     return list(inspect.signature(cls).parameters)[:n]
 
 
-def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
-    """The batched KL and its gradient at each of ``points`` (flat parameter vectors: p's
-    ``n_p`` parameters, then q's), through ``kit`` in ``BATCH``-row calls. ``names`` are the
-    parameter names of p and q in that order (by default the constructors' first arguments).
-    Returns (values [n], gradients [n, len(point)])."""
+def _over_chunks(P, Q, points, n_p, dtype, grads, names):
+    """``kit``'s outputs on ``points`` (flat parameter vectors: p's ``n_p`` parameters, then
+    q's) in ``BATCH``-row calls, the last one padded with copies of its first row; and the
+    parameter names of p and q."""
     if names is None:
         names = positional_names(P, n_p) + positional_names(Q, len(points[0]) - n_p)
     names_p, names_q = list(names[:n_p]), list(names[n_p:])
     x = np.asarray(points, np.float64)
-    vals, grads = [], []
+    outs = []
     for start in range(0, len(x), BATCH):
         chunk = x[start : start + BATCH]
         chunk = np.concatenate([chunk, np.repeat(chunk[:1], BATCH - len(chunk), 0)])
         pb = {k: chunk[:, i] for i, k in enumerate(names_p)}
         qb = {k: chunk[:, n_p + i] for i, k in enumerate(names_q)}
-        out, _, (gp, gq) = kit(P, Q, dtype)(pb, qb)
-        vals.append(out)
-        grads.append(np.stack([gp[k] for k in names_p] + [gq[k] for k in names_q], axis=1))
-    return np.concatenate(vals)[: len(x)], np.concatenate(grads)[: len(x)]
+        outs.append(kit(P, Q, dtype, grads)(pb, qb))
+    return outs, names_p, names_q
+
+
+def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
+    """The batched KL and its gradient at each of ``points`` (flat parameter vectors: p's
+    ``n_p`` parameters, then q's), through ``kit``. ``names`` are the parameter names of p and
+    q in that order (by default the constructors' first arguments).
+    Returns (values [n], gradients [n, len(point)])."""
+    outs, names_p, names_q = _over_chunks(P, Q, points, n_p, dtype, True, names)
+    vals = np.concatenate([out for out, _, _ in outs])
+    grads = np.concatenate(
+        [np.stack([gp[k] for k in names_p] + [gq[k] for k in names_q], 1) for _, _, (gp, gq) in outs]
+    )
+    return vals[: len(points)], grads[: len(points)]
 
 
 def kl_values(P, Q, points, n_p, dtype=np.float64, names=None):
     """The batched KL at each of ``points`` (as in ``kl_rows``), through the same program as
     the registry table's non-negativity test: with gradients in float64 and for same-family
     pairs, without them for other pairs in lower precision."""
-    if names is None:
-        names = positional_names(P, n_p) + positional_names(Q, len(points[0]) - n_p)
-    names_p, names_q = list(names[:n_p]), list(names[n_p:])
-    x = np.asarray(points, np.float64)
-    call = kit(P, Q, dtype, grads=P is Q or np.dtype(dtype) == np.float64)
-    vals = []
-    for start in range(0, len(x), BATCH):
-        chunk = x[start : start + BATCH]
-        chunk = np.concatenate([chunk, np.repeat(chunk[:1], BATCH - len(chunk), 0)])
-        vals.append(
-            call(
-                {k: chunk[:, i] for i, k in enumerate(names_p)}, {k: chunk[:, n_p + i] for i, k in enumerate(names_q)}
-            )[0]
-        )
-    return np.concatenate(vals)[: len(x)]
+    grads = P is Q or np.dtype(dtype) == np.float64
+    outs, _, _ = _over_chunks(P, Q, points, n_p, dtype, grads, names)
+    return np.concatenate([out[0] for out in outs])[: len(points)]
 
 
 FD_H = 1e-6  # relative step of the central differences
