@@ -69,22 +69,39 @@ def positional_names(cls, n):
     return list(inspect.signature(cls).parameters)[:n]
 
 
-def _over_chunks(P, Q, points, n_p, dtype, grads, names):
-    """``kit``'s outputs on ``points`` (flat parameter vectors: p's ``n_p`` parameters, then
-    q's) in ``BATCH``-row calls, the last one padded with copies of its first row; and the
+def values_grads(P, Q, dtype=np.float64):
+    """Whether the pair's ``dtype`` program carries gradients: always in float64 and for
+    same-family pairs, not for other pairs in lower precision (where only values are tested)."""
+    return P is Q or np.dtype(dtype) == np.float64
+
+
+def call_rows(P, Q, pb, qb, dtype=np.float64, grads=True):
+    """``kit``'s outputs on stacked parameters of any length n (dicts of [n, ...] arrays), in
+    ``BATCH``-row calls, the last one padded with copies of its first row; trimmed to n."""
+    n = len(next(iter(pb.values())))
+    outs = []
+    for start in range(0, n, BATCH):
+        stop = min(start + BATCH, n)
+        pad = [start] * (BATCH - (stop - start))
+        idx = np.r_[start:stop, pad].astype(int)
+        outs.append(
+            kit(P, Q, dtype, grads)(
+                {k: np.asarray(v)[idx] for k, v in pb.items()}, {k: np.asarray(v)[idx] for k, v in qb.items()}
+            )
+        )
+    return jax.tree.map(lambda *parts: np.concatenate(parts)[:n], *outs)
+
+
+def _over_flat(P, Q, points, n_p, dtype, grads, names):
+    """``call_rows`` on flat parameter vectors (p's ``n_p`` parameters, then q's); and the
     parameter names of p and q."""
     if names is None:
         names = positional_names(P, n_p) + positional_names(Q, len(points[0]) - n_p)
     names_p, names_q = list(names[:n_p]), list(names[n_p:])
     x = np.asarray(points, np.float64)
-    outs = []
-    for start in range(0, len(x), BATCH):
-        chunk = x[start : start + BATCH]
-        chunk = np.concatenate([chunk, np.repeat(chunk[:1], BATCH - len(chunk), 0)])
-        pb = {k: chunk[:, i] for i, k in enumerate(names_p)}
-        qb = {k: chunk[:, n_p + i] for i, k in enumerate(names_q)}
-        outs.append(kit(P, Q, dtype, grads)(pb, qb))
-    return outs, names_p, names_q
+    pb = {k: x[:, i] for i, k in enumerate(names_p)}
+    qb = {k: x[:, n_p + i] for i, k in enumerate(names_q)}
+    return call_rows(P, Q, pb, qb, dtype, grads), names_p, names_q
 
 
 def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
@@ -92,21 +109,15 @@ def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
     ``n_p`` parameters, then q's), through ``kit``. ``names`` are the parameter names of p and
     q in that order (by default the constructors' first arguments).
     Returns (values [n], gradients [n, len(point)])."""
-    outs, names_p, names_q = _over_chunks(P, Q, points, n_p, dtype, True, names)
-    vals = np.concatenate([out for out, _, _ in outs])
-    grads = np.concatenate(
-        [np.stack([gp[k] for k in names_p] + [gq[k] for k in names_q], 1) for _, _, (gp, gq) in outs]
-    )
-    return vals[: len(points)], grads[: len(points)]
+    (vals, _, (gp, gq)), names_p, names_q = _over_flat(P, Q, points, n_p, dtype, True, names)
+    return vals, np.stack([gp[k] for k in names_p] + [gq[k] for k in names_q], 1)
 
 
 def kl_values(P, Q, points, n_p, dtype=np.float64, names=None):
     """The batched KL at each of ``points`` (as in ``kl_rows``), through the same program as
     the registry table's non-negativity test: with gradients in float64 and for same-family
     pairs, without them for other pairs in lower precision."""
-    grads = P is Q or np.dtype(dtype) == np.float64
-    outs, _, _ = _over_chunks(P, Q, points, n_p, dtype, grads, names)
-    return np.concatenate([out[0] for out in outs])[: len(points)]
+    return _over_flat(P, Q, points, n_p, dtype, values_grads(P, Q, dtype), names)[0][0]
 
 
 FD_H = 1e-6  # relative step of the central differences

@@ -19,7 +19,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 from cases_bounded import ContinuousBernoulliScipy, KumaraswamyScipy
-from kits import kl_rows
+from kits import check_gradients, kl_rows
 from scipy import integrate, stats
 
 import jaxkl.closed_form.beta  # noqa: F401  (registers the pairs)
@@ -626,31 +626,16 @@ PAIRS = {
 }
 
 
-_FD_H = 1e-6  # relative step of the central differences
-
-
-def _fd_points(pair):
-    """Central-difference points around the generic point: x ± h·max(1, |x_i|)·e_i."""
-    x = np.asarray(pair.generic, np.float64)
-    pts = []
-    for i in range(len(x)):
-        for sgn in (1.0, -1.0):
-            y = x.copy()
-            y[i] += sgn * _FD_H * max(1.0, abs(x[i]))
-            pts.append(y)
-    return pts
-
-
 def _cls(build):
     return ContinuousBernoulli if build is _cbp else build
 
 
 @functools.cache
 def _values(name, dtype):
-    """The KL at the accuracy points, then at the generic point and its central-difference
-    neighbours, through the pair's program shared with the registry table (tests/kits.py)."""
+    """The KL at the accuracy points, then at the generic point, through the pair's program
+    shared with the registry table (tests/kits.py)."""
     pair = PAIRS[name]
-    pts = [tuple(pt) for pt, _ in pair.points] + [tuple(pair.generic)] + [tuple(y) for y in _fd_points(pair)]
+    pts = [tuple(pt) for pt, _ in pair.points] + [tuple(pair.generic)]
     return kl_rows(_cls(pair.P), _cls(pair.Q), pts, pair.n_p, dtype)[0]
 
 
@@ -703,14 +688,7 @@ def test_gradients(name):
     gradients (float64 and float32) at p = q and at boundary parameters, where the gradient
     with respect to q's parameters vanishes for same-family pairs."""
     pair = PAIRS[name]
-    n = len(pair.generic)
-    vals = _values(name, np.float64)
-    fd = vals[len(pair.points) + 1 :].reshape(n, 2)
-    x = np.asarray(pair.generic, np.float64)
-    steps = _FD_H * np.maximum(1.0, np.abs(x))
-    numeric = (fd[:, 0] - fd[:, 1]) / (2.0 * steps)
-    _, grads = _grads(name, np.float64)
-    np.testing.assert_allclose(grads[0], numeric, rtol=1e-5, atol=1e-6 * max(1.0, float(vals[len(pair.points)])))
+    check_gradients(_cls(pair.P), _cls(pair.Q), [pair.generic], pair.n_p)
     for dtype in (np.float64, np.float32):
         v, g = _grads(name, dtype)
         k = 1 + len(pair.grads_at)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kits import BATCH, NON_DIFF, kit, make, split
+from kits import BATCH, FD_H, NON_DIFF, call_rows, kit, make, split, values_grads
 from scipy import integrate
 
 import jaxkl
@@ -174,9 +174,6 @@ def test_infinite_pairs(P, Q, rng):
             assert np.all(np.asarray(leaf) == 0.0), (P, Q, g)
 
 
-_FD_H = 1e-6  # relative step of the central differences
-
-
 @pytest.mark.parametrize("P,Q", PAIRS, ids=IDS)
 def test_gradients(P, Q, rng):
     """The gradient with respect to every parameter entry of both, at an interior point,
@@ -195,25 +192,16 @@ def test_gradients(P, Q, rng):
     rows, steps = [point], []
     for side, k, i in entries:
         x = np.array(point[side][k], np.float64)
-        h = _FD_H * max(1.0, abs(float(x[i])))
+        h = FD_H * max(1.0, abs(float(x[i])))
         steps.append(h)
         for sgn in (1.0, -1.0):
             y = x.copy()
             y[i] += sgn * h
             rows.append({**point, side: {**point[side], k: y}})
-    vals = []
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        chunk += [point] * (BATCH - len(chunk))
-        stacked = [
-            {k: np.stack([np.asarray(r[side][k], np.float64) for r in chunk]) for k in point[side]}
-            for side in ("p", "q")
-        ]
-        out, _, g = kit(P, Q)(*stacked)
-        if start == 0:
-            grads = g
-        vals.append(out)
-    vals = np.concatenate(vals)
+    stacked = [
+        {k: np.stack([np.asarray(r[side][k], np.float64) for r in rows]) for k in point[side]} for side in ("p", "q")
+    ]
+    vals, _, grads = call_rows(P, Q, *stacked)
     assert np.isfinite(vals[0])
     analytic = np.array([grads[0 if side == "p" else 1][k][(0, *i)] for side, k, i in entries])
     assert np.all(np.isfinite(analytic)), analytic
@@ -259,7 +247,7 @@ def test_non_negative(P, Q, seed, rel):
     else:
         qb, _ = _draw(Q, rng, BATCH)
     for dt in (np.float32, np.float64):
-        out = kit(P, Q, dt, grads=P is Q or dt == np.float64)(pb, qb)[0]  # the kits of the other tests
+        out = kit(P, Q, dt, grads=values_grads(P, Q, dt))(pb, qb)[0]  # the kits of the other tests
         assert not np.any(np.isnan(out)), (P, Q, dt, out)
         if _nonnegative(P, Q):
             assert np.all(out >= 0), (P, Q, dt, out)
