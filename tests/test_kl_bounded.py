@@ -19,7 +19,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 from cases_bounded import ContinuousBernoulliScipy, KumaraswamyScipy
-from kits import check_gradients, kl_rows
+from kits import check_gradients, kl_rows, low_precision_gradients
 from scipy import integrate, stats
 
 import jaxkl.closed_form.beta  # noqa: F401  (registers the pairs)
@@ -628,6 +628,9 @@ PAIRS = {
 
 def _cls(build):
     return ContinuousBernoulli if build is _cbp else build
+
+
+low_precision_gradients((_cls(pair.P), _cls(pair.Q)) for pair in PAIRS.values())  # test_gradients
 
 
 @functools.cache
