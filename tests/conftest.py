@@ -40,6 +40,39 @@ def pytest_unconfigure(config):
                 os.environ[k] = v
 
 
+def _pair_group(callspec_id: str) -> str | None:
+    """"P-Q" for the first two adjacent distribution class names in a test id ("P-P" for a
+    lone one), or None."""
+    from jaxkl import distributions
+
+    tokens = callspec_id.replace("||", "-").split("-")
+    names = [t if isinstance(getattr(distributions, t, None), type) else None for t in tokens]
+    for a, b in zip(names, names[1:]):
+        if a and b:
+            return f"{a}-{b}"
+    lone = next((n for n in names if n), None)
+    return f"{lone}-{lone}" if lone else None
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under xdist's default ``load`` distribution, the tests of one distribution pair, in
+    whichever module, go to one worker as a unit (the pair from the test's parameter id, see
+    ``_pair_group``; other tests are scheduled one by one, as ``load`` does): a pair's
+    compiled programs (tests/kits.py, eager calls) are then compiled once per run, not by
+    both workers at the same time."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PairScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            head, bracket, params = nodeid.partition("[")
+            group = _pair_group(params[:-1]) if bracket else None
+            return f"pair {group}" if group else nodeid
+
+    return PairScheduling(config, log)
+
+
 # Tolerances keyed to dtype: (rtol for values, rtol for gradients).
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
 
