@@ -54,6 +54,7 @@ def _pair_group(callspec_id: str) -> str | None:
     return f"{lone}-{lone}" if lone else None
 
 
+@pytest.hookimpl(optionalhook=True)  # a run without xdist does not know the hook
 def pytest_xdist_make_scheduler(config, log):
     """Under xdist's default ``load`` distribution, the tests of one distribution pair, in
     whichever module, go to one worker as a unit (the pair from the test's parameter id, see
