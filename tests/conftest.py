@@ -41,8 +41,8 @@ def pytest_unconfigure(config):
 
 
 def _pair_group(callspec_id: str) -> str | None:
-    """"P-Q" for the first two adjacent distribution class names in a test id ("P-P" for a
-    lone one), or None."""
+    """The pair "P-Q" named by the first two adjacent distribution class names in a test id
+    ("P-P" for a lone one), or None."""
     from jaxkl import distributions
 
     tokens = callspec_id.replace("||", "-").split("-")
