@@ -129,8 +129,8 @@ def kl_rows(P, Q, points, n_p, dtype=np.float64, names=None):
 
 def kl_values(P, Q, points, n_p, dtype=np.float64, names=None):
     """The batched KL at each of ``points`` (as in ``kl_rows``), through the same program as
-    the registry table's non-negativity test: with gradients in float64 and for same-family
-    pairs, without them for other pairs in lower precision."""
+    the registry table's non-negativity test (with or without gradients as ``values_grads``
+    decides)."""
     return _over_flat(P, Q, points, n_p, dtype, values_grads(P, Q, dtype), names)[0][0]
 
 
