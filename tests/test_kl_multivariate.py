@@ -412,6 +412,26 @@ def test_wishart_vs_monte_carlo():
     assert abs(got - lr.mean()) <= 4.0 * lr.std() / np.sqrt(lr.size)
 
 
+@pytest.mark.parametrize("batch", [3, 130])  # below and at the unrolled formulation's batch size
+def test_wishart_identity_offset_factor_both_formulations(batch):
+    """chol(I + F) − I, looped (small batches, vmap) or unrolled (large batches), against a
+    40-digit mpmath Cholesky, for F of size 1e-9 (where rounding I + F would lose it) and 1."""
+    from jaxkl.closed_form.multivariate import _chol_identity_plus
+
+    rng = np.random.default_rng(5)
+    d = 6
+    a = rng.standard_normal((batch, d, d))
+    f = a @ np.swapaxes(a, -1, -2) / d - 0.3 * np.eye(d)
+    with mp.workdps(40):
+        for scale in (1e-9, 1.0):
+            fs = scale * f
+            got = np.asarray(jax.jit(_chol_identity_plus)(jnp.asarray(fs)))
+            for i in (0, batch - 1):
+                chol = mp.cholesky(mp.eye(d) + mp.matrix(fs[i].tolist())) - mp.eye(d)
+                want = np.array(chol.tolist(), dtype=float)
+                np.testing.assert_allclose(got[i], want, rtol=1e-12, atol=1e-15 * scale)
+
+
 def test_wishart_shapes_grads_errors():
     rng = np.random.default_rng(4)
     v = np.stack([_spd(rng, 2, 5.0) for _ in range(3)])

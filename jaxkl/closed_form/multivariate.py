@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from .. import checks
-from .._factor import cholesky, tril_solve
+from .._factor import _UNROLL_BATCH, _batch_size, cholesky, tril_solve
 from .._math import compute_dtype
 from .._special import beta_kl, gamma_kl, log_beta_bregman, phi1p
 from ..distributions.beta import Beta
@@ -145,11 +146,26 @@ def _chol_identity_plus(f: jax.Array) -> jax.Array:
     The Cholesky recurrence written for the offsets from the identity, so that a small F
     (close to 0) gives G to full relative accuracy instead of rounding I + F first:
     G_jj = s/(1 + √(1 + s)) with s = F_jj − Σ_{k<j} G_jk², and
-    G_ij = (F_ij − Σ_{k<j} G_ik·G_jk)/(1 + G_jj) below the diagonal. Unrolled over the
-    (static) dimension d.
+    G_ij = (F_ij − Σ_{k<j} G_ik·G_jk)/(1 + G_jj) below the diagonal. Every sum is formed
+    from element-wise products (no matrix unit rounds it). Large batches run it unrolled
+    over the (static) dimension d, fastest but O(d²) operations to compile; smaller ones
+    (and vmapped calls) loop over the columns, compiling in a fraction of the time.
     """
+    if _batch_size(f) >= _UNROLL_BATCH:
+        return _chol_identity_plus_unrolled(f)
+    return _chol_identity_plus_looped(f)
+
+
+def _identity_plus_column(acc: jax.Array, j, rows: jax.Array) -> jax.Array:
+    """Column j of G from acc = F[:, j] − Σ_{k<j} G[:, k]·G[j, k] (zero above the diagonal)."""
+    s = acc[..., j]
+    gjj = s / (1.0 + jnp.sqrt(1.0 + s))
+    return jnp.where(rows > j, acc / (1.0 + gjj)[..., None], jnp.where(rows == j, gjj[..., None], 0.0))
+
+
+def _chol_identity_plus_unrolled(f: jax.Array) -> jax.Array:
     d = f.shape[-1]
-    cols: list[jax.Array] = []  # column j of G, shape [..., d] (zeros above the diagonal)
+    cols: list[jax.Array] = []  # column j of G, shape [..., d]
     rows = jnp.arange(d)
     for j in range(d):
         acc = f[..., :, j]
@@ -157,9 +173,21 @@ def _chol_identity_plus(f: jax.Array) -> jax.Array:
             acc = acc - cols[k] * cols[k][..., j : j + 1]
         s = acc[..., j]
         gjj = s / (1.0 + jnp.sqrt(1.0 + s))
-        col = jnp.where(rows > j, acc / (1.0 + gjj)[..., None], 0.0)
-        cols.append(col.at[..., j].set(gjj))
+        cols.append(jnp.where(rows > j, acc / (1.0 + gjj)[..., None], 0.0).at[..., j].set(gjj))
     return jnp.stack(cols, axis=-1)
+
+
+def _chol_identity_plus_looped(f: jax.Array) -> jax.Array:
+    d = f.shape[-1]
+    rows = jnp.arange(d)
+
+    def step(j, gt):  # gt = Gᵀ: its row j is column j of G; rows from j on are still zero
+        acc = lax.dynamic_index_in_dim(f, j, axis=-2, keepdims=False)  # F[j, :] = F[:, j]
+        g_j = lax.dynamic_index_in_dim(gt, j, axis=-1, keepdims=False)  # G[j, k] for every k
+        acc = acc - jnp.sum(gt * g_j[..., :, None], axis=-2)
+        return lax.dynamic_update_index_in_dim(gt, _identity_plus_column(acc, j, rows), j, axis=-2)
+
+    return jnp.swapaxes(lax.fori_loop(0, d, step, jnp.zeros_like(f)), -1, -2)
 
 
 def _wishart_scale_part(p: Wishart, q: Wishart, c: jax.Array, cm1: jax.Array) -> jax.Array:
@@ -261,7 +289,9 @@ def _kl_wishart_wishart(p: Wishart, q: Wishart) -> jax.Array:
     dm = m_q - m_p  # exact when close
     c = m_p / m_q
     cm1 = -dm / m_q
-    gam = sum(gamma_kl(m_p - 0.5 * i, m_p, m_q - 0.5 * i, m_q) for i in range(d))
+    half = 0.5 * jnp.arange(d, dtype=dt)  # the d shifted arguments along a trailing axis
+    mp, mq = m_p[..., None], m_q[..., None]
+    gam = jnp.sum(gamma_kl(mp - half, mp, mq - half, mq), axis=-1)
     normal = (d * (d - 1) / 4.0) * phi1p(dm / m_p)
     scale = m_q * _wishart_scale_part(p, q, c, cm1)
     return jnp.broadcast_to(gam + normal + scale, batch)

@@ -28,8 +28,14 @@ _LOGPI = math.log(math.pi)
 
 
 def multigammaln(a: jax.Array, d: int) -> jax.Array:
-    """log Γ_d(a) = d(d − 1)/4·log π + Σ_{i=0}^{d−1} lgamma(a − i/2)."""
-    return d * (d - 1) / 4.0 * _LOGPI + sum(gammaln(a - 0.5 * i) for i in range(d))
+    """log Γ_d(a) = d(d − 1)/4·log π + Σ_{i=0}^{d−1} lgamma(a − i/2) (one lgamma over a trailing axis)."""
+    return d * (d - 1) / 4.0 * _LOGPI + jnp.sum(gammaln(_shifted_halves(a, d)), axis=-1)
+
+
+def _shifted_halves(a: jax.Array, d: int) -> jax.Array:
+    """[..., d]: a − i/2 for i = 0, …, d − 1."""
+    a = jnp.asarray(a)
+    return a[..., None] - 0.5 * jnp.arange(d, dtype=a.dtype)
 
 
 def _eye_like(m: jax.Array) -> jax.Array:
@@ -228,7 +234,7 @@ class Wishart(Distribution):
         (n,) = self._p("concentration")
         d = self.event_shape[0]
         half = 0.5 * n
-        multidigamma = sum(digamma(half - 0.5 * i) for i in range(d))
+        multidigamma = jnp.sum(digamma(_shifted_halves(half, d)), axis=-1)
         return (
             (d + 1.0) * _tril_logdet(self.scale_tril)
             + (d * (d + 1) / 2.0) * _LOG2
