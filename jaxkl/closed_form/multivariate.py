@@ -164,6 +164,8 @@ def _identity_plus_column(acc: jax.Array, j, rows: jax.Array) -> jax.Array:
 
 
 def _chol_identity_plus_unrolled(f: jax.Array) -> jax.Array:
+    # The diagonal entry goes in with ``.at[].set`` rather than ``_identity_plus_column``'s
+    # select: at 2048 × 16 the select makes the whole scale-matrix KL about 25 % slower.
     d = f.shape[-1]
     cols: list[jax.Array] = []  # column j of G, shape [..., d]
     rows = jnp.arange(d)

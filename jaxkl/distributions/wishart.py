@@ -35,7 +35,7 @@ def multigammaln(a: jax.Array, d: int) -> jax.Array:
 def _shifted_halves(a: jax.Array, d: int) -> jax.Array:
     """[..., d]: a − i/2 for i = 0, …, d − 1."""
     a = jnp.asarray(a)
-    return a[..., None] - 0.5 * jnp.arange(d, dtype=a.dtype)
+    return a[..., None] - 0.5 * jnp.arange(d, dtype=jnp.result_type(a.dtype, float))
 
 
 def _eye_like(m: jax.Array) -> jax.Array:
