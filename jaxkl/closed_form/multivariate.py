@@ -22,7 +22,7 @@ from .._special import beta_kl, gamma_kl, log_beta_bregman, phi1p
 from ..distributions.beta import Beta
 from ..distributions.dirichlet import Dirichlet
 from ..distributions.multinomial import Multinomial
-from ..distributions.wishart import Wishart
+from ..distributions.wishart import Wishart, _shifted_halves
 from .discrete import _categorical_kl
 from .registry import cpu_chunked, register_kl
 
@@ -157,15 +157,17 @@ def _chol_identity_plus(f: jax.Array) -> jax.Array:
 
 
 def _identity_plus_column(acc: jax.Array, j, rows: jax.Array) -> jax.Array:
-    """Column j of G from acc = F[:, j] − Σ_{k<j} G[:, k]·G[j, k] (zero above the diagonal)."""
+    """Column j of G from acc = F[:, j] − Σ_{k<j} G[:, k]·G[j, k] (zero above the diagonal).
+
+    The diagonal entry goes in with ``.at[].set``: a second select there makes the unrolled
+    scale-matrix KL at 2048 × 16 about 25 % slower.
+    """
     s = acc[..., j]
     gjj = s / (1.0 + jnp.sqrt(1.0 + s))
-    return jnp.where(rows > j, acc / (1.0 + gjj)[..., None], jnp.where(rows == j, gjj[..., None], 0.0))
+    return jnp.where(rows > j, acc / (1.0 + gjj)[..., None], 0.0).at[..., j].set(gjj)
 
 
 def _chol_identity_plus_unrolled(f: jax.Array) -> jax.Array:
-    # The diagonal entry goes in with ``.at[].set`` rather than ``_identity_plus_column``'s
-    # select: at 2048 × 16 the select makes the whole scale-matrix KL about 25 % slower.
     d = f.shape[-1]
     cols: list[jax.Array] = []  # column j of G, shape [..., d]
     rows = jnp.arange(d)
@@ -173,9 +175,7 @@ def _chol_identity_plus_unrolled(f: jax.Array) -> jax.Array:
         acc = f[..., :, j]
         for k in range(j):
             acc = acc - cols[k] * cols[k][..., j : j + 1]
-        s = acc[..., j]
-        gjj = s / (1.0 + jnp.sqrt(1.0 + s))
-        cols.append(jnp.where(rows > j, acc / (1.0 + gjj)[..., None], 0.0).at[..., j].set(gjj))
+        cols.append(_identity_plus_column(acc, j, rows))
     return jnp.stack(cols, axis=-1)
 
 
@@ -291,9 +291,8 @@ def _kl_wishart_wishart(p: Wishart, q: Wishart) -> jax.Array:
     dm = m_q - m_p  # exact when close
     c = m_p / m_q
     cm1 = -dm / m_q
-    half = 0.5 * jnp.arange(d, dtype=dt)  # the d shifted arguments along a trailing axis
-    mp, mq = m_p[..., None], m_q[..., None]
-    gam = jnp.sum(gamma_kl(mp - half, mp, mq - half, mq), axis=-1)
+    mp, mq = m_p[..., None], m_q[..., None]  # against the d shifted arguments on a trailing axis
+    gam = jnp.sum(gamma_kl(_shifted_halves(m_p, d), mp, _shifted_halves(m_q, d), mq), axis=-1)
     normal = (d * (d - 1) / 4.0) * phi1p(dm / m_p)
     scale = m_q * _wishart_scale_part(p, q, c, cm1)
     return jnp.broadcast_to(gam + normal + scale, batch)

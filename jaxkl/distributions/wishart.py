@@ -223,7 +223,7 @@ class Wishart(Distribution):
         d = shape[-1]
         (n,) = self._p("concentration")
         k_diag, k_off = jax.random.split(key)
-        half_df = 0.5 * (n[..., None] - jnp.arange(d, dtype=self.dtype))  # (n − i)/2
+        half_df = _shifted_halves(0.5 * n, d)  # (n − i)/2
         g = jax.random.gamma(k_diag, jnp.broadcast_to(half_df, shape[:-1]), shape[:-1], self.dtype)
         off = jnp.tril(jax.random.normal(k_off, shape, self.dtype), -1)
         a = off + jnp.sqrt(2.0 * g)[..., None] * jnp.eye(d, dtype=self.dtype)
