@@ -21,6 +21,7 @@ module holds the pieces they share:
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import re
 from collections.abc import Callable
@@ -327,26 +328,73 @@ def _rel_entr_fast_jvp(primals, tangents):
     return val, gp * dp + gq * dq
 
 
-def jit_entry(static_argnames: tuple[str, ...], config: Callable[[], tuple] | None = None):
+def _jit_arg_ok(v) -> bool:
+    """Whether ``jax.jit`` takes ``v`` as an array argument the way the plain function would."""
+    return v is None or isinstance(v, (bool, int, float, complex, np.ndarray, np.generic, jax.Array))
+
+
+def _nested_array(value: list | tuple) -> np.ndarray | jax.Array | None:
+    """A list or tuple of numbers (or arrays) as one numeric array, ``None`` if it is not one.
+
+    NumPy converts on the host (no compilation; ``jit`` then gives it the dtype
+    ``jnp.asarray`` would); lists holding traced values go through ``jnp.asarray``."""
+    try:
+        out = np.asarray(value)
+    except TypeError:  # traced entries
+        try:
+            return jnp.asarray(value)
+        except (TypeError, ValueError):
+            return None
+    except ValueError:  # ragged
+        return None
+    return out if out.dtype.kind in "biufc" else None
+
+
+def jit_entry(
+    static_argnames: tuple[str, ...],
+    config: Callable[[], tuple] | None = None,
+    *,
+    plain_if: Callable[[dict], bool] | None = None,
+):
     """Decorator: the public function runs compiled (``jax.jit``) also when called eagerly.
 
-    Functions built of loops, conditionals and custom VJPs otherwise run op by op outside
-    ``jit``, which costs tens to hundreds of milliseconds per call even on tiny inputs. The
-    keyword-only ``static_argnames`` are static; a call with an unhashable value for one of
-    them (e.g. a traced ``temperature``) runs the plain function, which raises its own
-    error. ``config()`` returns module settings the trace depends on (tests change them):
-    each value gets its own compiled function. Inside an outer ``jit`` the call is inlined.
+    Outside ``jit`` a function runs op by op, and each operation is compiled for each new
+    shape: tens to hundreds of milliseconds per call on tiny inputs, more for loops,
+    conditionals and custom derivatives. Compiled whole, a call costs one compilation per
+    shape and dtype, then one dispatch. The parameters named in ``static_argnames`` are
+    static (whether passed by position or keyword); a call with an unhashable value for one
+    of them (e.g. a traced ``temperature``), with an argument that is not an array, a Python
+    number, a (nested) list or tuple of numbers, or ``None``, or for which ``plain_if(arguments)`` is
+    true, runs the plain function, which raises its own errors. Lists and tuples are
+    converted to arrays first (``_nested_array``). ``config()`` returns module settings the trace
+    depends on (tests change them): each value gets its own compiled function. Inside an
+    outer ``jit`` the call is inlined.
     """
 
     def decorate(fn):
         compiled: dict = {}
+        signature = inspect.signature(fn)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            for name in static_argnames:
-                try:
-                    hash(kwargs.get(name))
-                except TypeError:
+            try:
+                arguments = signature.bind(*args, **kwargs).arguments
+            except TypeError:
+                return fn(*args, **kwargs)  # Python's own message for a wrong call
+            if plain_if is not None and plain_if(arguments):
+                return fn(*args, **kwargs)
+            for name, value in arguments.items():
+                if name in static_argnames:
+                    try:
+                        hash(value)
+                    except TypeError:
+                        return fn(*args, **kwargs)
+                elif isinstance(value, (list, tuple)):
+                    value = _nested_array(value)
+                    if value is None:
+                        return fn(*args, **kwargs)
+                    arguments[name] = value
+                elif not _jit_arg_ok(value):
                     return fn(*args, **kwargs)
             key = config() if config is not None else ()
             f = compiled.get(key)
@@ -358,7 +406,7 @@ def jit_entry(static_argnames: tuple[str, ...], config: Callable[[], tuple] | No
                     return fn(*args, **kwargs)
 
                 f = compiled[key] = jax.jit(bound, static_argnames=static_argnames)
-            return f(*args, **kwargs)
+            return f(**arguments)
 
         return wrapper
 

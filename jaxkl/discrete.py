@@ -14,11 +14,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._math import JAXLIB_VERSION, as_inexact, rel_entr_fast
+from ._math import JAXLIB_VERSION, as_inexact, jit_entry, rel_entr_fast
 from .checks import assert_same_event_size, normalize_axis, validate_probabilities
 from .elementwise import entr, rel_entr
 
 __all__ = ["cross_entropy", "entropy", "js_divergence", "kl"]
+
+
+def _validating(arguments: dict) -> bool:
+    """``validate=True`` runs uncompiled when called eagerly, so that its check raises
+    ``ValueError`` there (see ``checks.validate_probabilities``)."""
+    return bool(arguments.get("validate", False))
 
 
 def concrete_float(x) -> float | None:
@@ -96,6 +102,7 @@ def _finish(total, lb):
     return total if lb is None else total / lb
 
 
+@jit_entry(("axis", "base", "keepdims", "validate"), plain_if=_validating)
 def kl(
     p: ArrayLike,
     q: ArrayLike,
@@ -214,6 +221,7 @@ def _neg_xlogy(p, q):
     return jnp.where(live, -p * jnp.log(q_safe), 0.0)
 
 
+@jit_entry(("axis", "base", "keepdims", "validate"), plain_if=_validating)
 def cross_entropy(
     p: ArrayLike,
     q: ArrayLike,
@@ -271,6 +279,7 @@ def cross_entropy(
     return _finish(total, lb)
 
 
+@jit_entry(("beta", "axis", "base", "keepdims", "validate"), plain_if=_validating)
 def js_divergence(
     p: ArrayLike,
     q: ArrayLike,
@@ -348,6 +357,7 @@ def js_divergence(
     return _finish(total, lb)
 
 
+@jit_entry(("base", "axis", "keepdims"))
 def entropy(
     pk: ArrayLike,
     qk: ArrayLike | None = None,

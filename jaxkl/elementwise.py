@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._math import _LN2, _SHIFT, as_inexact, classify, log_ratio, scale_tiny, unscale, xlog1py_minus
+from ._math import _LN2, _SHIFT, as_inexact, classify, jit_entry, log_ratio, scale_tiny, unscale, xlog1py_minus
 
 __all__ = ["entr", "kl_div", "rel_entr"]
 
@@ -60,6 +60,7 @@ def _rel_entr_jvp(primals, tangents):
     return val, gx * dx + gy * dy
 
 
+@jit_entry(())
 def rel_entr(x: ArrayLike, y: ArrayLike) -> jax.Array:
     r"""Element-wise relative entropy x·log(x/y), as ``scipy.special.rel_entr``.
 
@@ -144,6 +145,7 @@ def _kl_div_jvp(primals, tangents):
     return val, gx * dx + gy * dy
 
 
+@jit_entry(())
 def kl_div(x: ArrayLike, y: ArrayLike) -> jax.Array:
     r"""Element-wise x·log(x/y) − x + y, as ``scipy.special.kl_div``.
 
@@ -218,6 +220,7 @@ def _entr_jvp(primals, tangents):
     return val, jnp.where(gen, -(log_x + 1.0), 0.0) * dx
 
 
+@jit_entry(())
 def entr(x: ArrayLike) -> jax.Array:
     r"""Element-wise entropy term −x·log(x), as ``scipy.special.entr``.
 

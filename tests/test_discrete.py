@@ -271,3 +271,61 @@ def test_kl_large_rows_value_and_gradient(rng):
     np.testing.assert_allclose(got, ref, rtol=1e-4)
     jaxpr = str(jax.make_jaxpr(lambda p, q: jaxkl.kl(p, q))(p32, q_near))
     assert ("scan" in jaxpr or "while" in jaxpr) == discrete._REDUCTION_MATERIALIZES
+
+
+# ------------------------------------------------------------------ eager entry points
+
+ENTRY_POINTS = ["kl", "cross_entropy", "js_divergence", "entropy", "rel_entr", "kl_div", "entr"]
+
+
+def _compiles(caplog) -> int:
+    return sum(r.getMessage().startswith("Compiling ") for r in caplog.records)
+
+
+def test_eager_calls_run_as_one_compiled_program(rng, caplog):
+    """Called eagerly, each function runs as one compiled program per input structure and
+    static value, not op by op: the first call with new shapes compiles once, a repeat call
+    not at all (only the probability-vector functions take static arguments: axis, base,
+    keepdims, beta)."""
+    for i, name in enumerate(ENTRY_POINTS):
+        f = getattr(jaxkl, name)
+        p = random_probs(rng, (3, 37 + i))  # a shape no other call here (nor inside another entry point) used
+        q = random_probs(rng, (3, 37 + i))
+        args = (p,) if name == "entr" else (p, q)
+        counts = []
+        for kw in ({}, {}, {"base": 2.0}, {"base": 2.0}) if name not in ("rel_entr", "kl_div", "entr") else ({}, {}):
+            caplog.clear()
+            with jax.log_compiles(True), caplog.at_level("WARNING"):
+                out = f(*args, **kw)
+            counts.append(_compiles(caplog))
+            np.testing.assert_allclose(out, f.__wrapped__(*args, **kw), rtol=1e-12, err_msg=name)
+        assert counts == [1, 0] * (len(counts) // 2), (name, counts)
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_eager_entry_converts_as_the_plain_function(name):
+    """Lists, tuples, nested lists, integers and Python numbers give what the uncompiled
+    function gives (value, dtype, weak type); an unhashable static value (a jax array
+    ``base``) or non-numeric input runs the uncompiled function with its own checks."""
+    f = getattr(jaxkl, name)
+    plain = f.__wrapped__
+    inputs = [
+        ([0.25, 0.75], [0.5, 0.5]),
+        ((0.25, 0.75), (0.5, 0.5)),
+        ([[0.25, 0.75], [1.0, 0.0]], [[0.5, 0.5], [0.5, 0.5]]),
+        ([1, 0], [1, 0]),
+        (np.array([0.25, 0.75], np.float32), [0.5, 0.5]),
+    ]
+    if name in ("rel_entr", "kl_div", "entr"):
+        inputs.append((0.25, 0.5))  # Python numbers: weakly typed
+    for a, b in inputs:
+        args = (a,) if name == "entr" else (a, b)
+        got, want = f(*args), plain(*args)
+        assert got.dtype == want.dtype and got.shape == want.shape, (name, a, got, want)
+        assert got.weak_type == want.weak_type, (name, a)
+        np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=name)
+    if name not in ("rel_entr", "kl_div", "entr"):
+        a, b = inputs[0]
+        np.testing.assert_allclose(f(a, b, base=jnp.asarray(2.0)), f(a, b, base=2.0), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"must be a real numeric array"):
+        f("ab") if name == "entr" else f("ab", [0.5, 0.5])
