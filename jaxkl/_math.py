@@ -34,8 +34,15 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
+# Constants shared by the formulas of every module (Python floats, so weakly typed in JAX
+# expressions: they take the dtype of the arrays they meet).
+EULER = 0.57721566490153286060651209008240243  # γ, the Euler–Mascheroni constant
+LN2 = math.log(2.0)
+LOG_PI = math.log(math.pi)
+LOG_2PI = math.log(2.0 * math.pi)
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)  # log √(2π)
+
 _SHIFT = 64  # tiny numbers are scaled by 2**_SHIFT
-_LN2 = math.log(2.0)
 
 
 class _FloatInfo(NamedTuple):
@@ -240,7 +247,7 @@ def log_ratio(x: jax.Array, y: jax.Array):
     lr_near = log1p(jnp.where(near, d, 0.0))
     r_ok = same & (r >= info.tiny) & (r <= np.finfo(x.dtype).max)
     lr_ratio = jnp.log(jnp.where(r_ok, r, 1.0))
-    shift_diff = (sy.astype(x.dtype) - sx.astype(x.dtype)) * (_SHIFT * _LN2)
+    shift_diff = (sy.astype(x.dtype) - sx.astype(x.dtype)) * (_SHIFT * LN2)
     lr_split = jnp.log(jnp.where(near | r_ok, 1.0, xs)) - jnp.log(jnp.where(near | r_ok, 1.0, ys)) + shift_diff
     lr = jnp.where(near, lr_near, jnp.where(r_ok, lr_ratio, lr_split))
     return lr, xs, ys, sx, sy, near, d

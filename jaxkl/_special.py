@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._math import materialize, sum_last
+from ._math import LN2, materialize, sum_last
 
 __all__ = [
     "expm1mx",
@@ -119,7 +119,6 @@ _BITS = {
     np.dtype(np.float64): (jnp.int64, 52, 1022, 0x000FFFFFFFFFFFFF, 0x3FE0000000000000),
 }
 _SQRT_HALF = float(np.sqrt(0.5))
-_LN2 = float(np.log(2.0))
 
 
 def _horner(x: jax.Array, coeffs) -> jax.Array:
@@ -162,7 +161,7 @@ def phi_ratio(r: jax.Array, v: jax.Array) -> jax.Array:
     f = jnp.where(center, v, m - 1.0)
     acc = _horner(f, _PHI_POLY[dtype])
     near_part = (f * f) * (0.5 - f * acc)
-    far_part = jnp.where(center, 0.0, (r - m) - e.astype(dtype) * _LN2)
+    far_part = jnp.where(center, 0.0, (r - m) - e.astype(dtype) * LN2)
     return far_part + near_part
 
 

@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._math import compute_dtype
+from ._math import EULER, LOG_PI, compute_dtype
 from ._special import expm1mx
 from .distributions._base import Distribution
 from .distributions.beta import Beta, Kumaraswamy
@@ -74,7 +74,6 @@ from .interop import _convert_foreign
 __all__ = ["quadrature_kl"]
 
 _REAL, _LOWER, _INTERVAL = "real", "lower", "interval"
-_EULER = 0.57721566490153286060651209008240243
 # (h, T) of the tanh-sinh rule per dtype: nodes per piece = 2·round(T/h) + 1.
 _RULE = {np.dtype(np.float64): (1.0 / 28.0, 3.75), np.dtype(np.float32): (1.0 / 10.0, 2.75)}
 # an outermost term above this fraction of the total flags a divergent integral
@@ -186,7 +185,7 @@ def _centre(d: Distribution, kind, lo, hi):
         return c, jnp.sqrt(v)
     if isinstance(d, Gumbel):
         loc, scale = d._p("loc", "scale")
-        return loc + _EULER * scale, (math.pi / math.sqrt(6.0)) * scale
+        return loc + EULER * scale, (math.pi / math.sqrt(6.0)) * scale
     if isinstance(d, (Normal, Laplace, Cauchy, Logistic, StudentT)):
         return tuple(d._p("loc", "scale"))
     if kind == _LOWER and isinstance(lo, float) and lo == 0.0:
@@ -209,7 +208,7 @@ def _centre(d: Distribution, kind, lo, hi):
             return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
         if isinstance(d, Weibull):
             lam, k = d._p("scale", "concentration")
-            return jnp.log(lam) - _EULER / k, (math.pi / math.sqrt(6.0)) / k
+            return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
     if isinstance(d, Pareto) and kind == _LOWER:
         m, alpha = d._p("scale", "alpha")
         c = jnp.log(m) + _logexpm1(math.log(2.0) / alpha)
@@ -405,7 +404,7 @@ def _quadrature_kl(p: Distribution, q: Distribution, num_nodes: int | None) -> j
         umin = jnp.where(keep, umin, 0.25)
         zz = jnp.where(lower_half, -1.0, 1.0) / jnp.tan(math.pi * umin)
         keep = keep & (jnp.abs(zz) < zmax)
-        logw = logw + math.log(math.pi) - 2.0 * jnp.log(jnp.sin(math.pi * umin))
+        logw = logw + LOG_PI - 2.0 * jnp.log(jnp.sin(math.pi * umin))
     else:  # z = logit(u): exponential and lighter tails of p decay double-exponentially in t
         keep = (u > 0) & (ub > 0)
         us, ubs = jnp.where(keep, u, 0.5), jnp.where(keep, ub, 0.5)

@@ -46,8 +46,6 @@ from .uniform import cb_cross, common, normal_kl_moments
 
 __all__: list[str] = []
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
 
 @register_kl(Beta, Beta)
 @jax.jit

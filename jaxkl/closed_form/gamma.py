@@ -20,14 +20,12 @@ relative accuracy when p and q are close and at concentrations up to 1e5 and sca
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .._math import compute_dtype
+from .._math import HALF_LOG_2PI, compute_dtype
 from .._math import log1p as _log1p
 from .._special import expm1mx, gamma_kl, phi1p
 from ..distributions.beta import Beta
@@ -40,9 +38,8 @@ from .registry import register_kl
 
 __all__: list[str] = []
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 # c(1) = KL(Exponential ‖ Normal of the same mean and variance) = ½·log 2π − ½.
-_C_EXP_NORMAL = _HALF_LOG_2PI - 0.5
+_C_EXP_NORMAL = HALF_LOG_2PI - 0.5
 
 
 # ------------------------------------------------------------------- building blocks
@@ -207,7 +204,7 @@ def _gamma_gumbel_min(a: jax.Array) -> tuple[jax.Array, jax.Array]:
     a ≥ 1, each accurate to a few ulp (K is smallest, ≈ 0.0035, near a = 4.5).
     """
     s = (1.0 + jnp.sqrt(1.0 + 4.0 * a)) / (2.0 * a)
-    k = _gamma_normal_gap(a) + (1.0 - _HALF_LOG_2PI) - 0.5 * _log1p(s) + _half_minus_kl_div1p_ratio(s)
+    k = _gamma_normal_gap(a) + (1.0 - HALF_LOG_2PI) - 0.5 * _log1p(s) + _half_minus_kl_div1p_ratio(s)
     return k, s
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from jax.scipy.special import erf, gammaln
 from scipy.special import zetac
 
-from .._math import compute_dtype, log1p
+from .._math import EULER, HALF_LOG_2PI, LOG_PI, compute_dtype, log1p
 from .._special import _phi, expm1mx, phi_ratio
 from ..distributions.beta import Beta, Kumaraswamy
 from ..distributions.gamma import Exponential, Gamma, InverseGamma
@@ -33,17 +33,16 @@ from .registry import register_kl
 
 __all__: list[str] = []
 
-_EULER = 0.57721566490153286060651209008240243
 # sqrt(2/π): the mean absolute deviation of a standard normal.
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 # Minimum over q of KL(Normal ‖ Laplace q): log(2/π) + 1/2.
 _C_NORMAL_LAPLACE = math.log(2.0 / math.pi) + 0.5
 # Minimum over q of KL(Laplace ‖ Normal q): (log π − 1)/2.
-_C_LAPLACE_NORMAL = 0.5 * (math.log(math.pi) - 1.0)
+_C_LAPLACE_NORMAL = 0.5 * (LOG_PI - 1.0)
 # Minimum over q of KL(Gumbel ‖ Normal q): log(π/3)/2 + log π − γ − 1/2.
-_C_GUMBEL_NORMAL = 0.5 * math.log(math.pi / 3.0) + math.log(math.pi) - _EULER - 0.5
+_C_GUMBEL_NORMAL = 0.5 * math.log(math.pi / 3.0) + LOG_PI - EULER - 0.5
 # Minimum over q of KL(Normal ‖ Gumbel q): 1 − log(2π)/2.
-_C_NORMAL_GUMBEL = 1.0 - 0.5 * math.log(2.0 * math.pi)
+_C_NORMAL_GUMBEL = 1.0 - HALF_LOG_2PI
 # Ratio of the Gumbel standard deviation to its scale: π/√6.
 _PI_OVER_SQRT6 = math.pi / math.sqrt(6.0)
 
@@ -90,7 +89,7 @@ def _lgamma2_bregman(v: jax.Array) -> jax.Array:
     for c in reversed(coeffs[:-1]):
         acc = acc * vs + c
     vf = jnp.where(near, 1.0, v)
-    return jnp.where(near, acc * vs * vs, gammaln(2.0 + vf) - (1.0 - _EULER) * vf)
+    return jnp.where(near, acc * vs * vs, gammaln(2.0 + vf) - (1.0 - EULER) * vf)
 
 
 @register_kl(Normal, Normal)
@@ -229,7 +228,7 @@ def _kl_gumbel_gumbel(p, q):
     v = (bp - bq) / bq
     a = (mp - mq) / bq
     breg = _lgamma2_bregman(v)
-    return expm1mx(breg + ((1.0 - _EULER) * v - a)) + breg + _phi_ratio(bp, bq)
+    return expm1mx(breg + ((1.0 - EULER) * v - a)) + breg + _phi_ratio(bp, bq)
 
 
 # ------------------------------------------------------------------ across families
@@ -292,7 +291,7 @@ def _kl_gumbel_normal(p, q):
     mq, sq = q._p("loc", "scale")
     sd = _PI_OVER_SQRT6 * bp
     v = (sd - sq) / sq
-    z = ((mp - mq) + _EULER * bp) / sq
+    z = ((mp - mq) + EULER * bp) / sq
     return 0.5 * (v * v + z * z) + _phi_ratio(sd, sq) + _C_GUMBEL_NORMAL
 
 

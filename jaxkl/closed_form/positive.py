@@ -30,14 +30,13 @@ Examples:
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaln
 from scipy.special import zeta as _hurwitz_zeta
 
+from .._math import EULER, HALF_LOG_2PI
 from .._math import log1p as _log1p
 from .._special import expm1mx, kl_div1p, phi1p
 from ..distributions.beta import Beta
@@ -49,9 +48,6 @@ from .gamma import _C_EXP_NORMAL, _infinite, _log, _log_ratio, _params, _phi_rat
 from .registry import register_kl
 
 __all__: list[str] = []
-
-_EULER = 0.57721566490153286060651209008240243
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 # ------------------------------------------------------------------- building blocks
@@ -96,7 +92,7 @@ def _lgamma1p_bregman(d: jax.Array) -> jax.Array:
         acc = acc * ds + c
     series = phi1p(ds) + phi1p(0.5 * ds) + ds * ds * acc
     df = jnp.where(near, 1.0, d)
-    return jnp.where(near, series, gammaln(1.0 + df) + _EULER * df)
+    return jnp.where(near, series, gammaln(1.0 + df) + EULER * df)
 
 
 # ------------------------------------------------------------------------ same family
@@ -127,7 +123,7 @@ def _kl_weibull_weibull(p, q):
     breg = _lgamma1p_bregman(d)
     near = jnp.abs(d) <= 0.5
     # lgamma(2 + d) = log1p(d) + lgamma(1 + d), exact in d near 0.
-    lg_near = _log1p(jnp.where(near, d, 0.0)) + breg - _EULER * d
+    lg_near = _log1p(jnp.where(near, d, 0.0)) + breg - EULER * d
     lg_far = gammaln(1.0 + jnp.where(near, 2.0, k2 / k1))
     u = k2 * _log_ratio(l1, l2) + jnp.where(near, lg_near, lg_far)
     return expm1mx(u) + breg
@@ -182,12 +178,12 @@ def _kl_weibull_gamma(p, q):
     breg = _lgamma1p_bregman(jnp.where(pivot_one, g, s))
     log_k = _log(k)
     # lgamma(1 + s) = lgamma(2 + g) = log1p(g) + lgamma(1 + g), or B(s) − γs.
-    lg1s = jnp.where(pivot_one, -log_k + breg - _EULER * g, breg - _EULER * s)
+    lg1s = jnp.where(pivot_one, -log_k + breg - EULER * g, breg - EULER * s)
     big_l = _log_prod_ratio(b, lam, a) + lg1s
     e = a - 1.0
     # lgamma_remainder(1, a) = lgamma(a) − a·log a + a − 1 + γ(a − 1) = B(a − 1) − kl_div1p(a − 1)
     f_one = (_lgamma1p_bregman(e) - kl_div1p(e)) + a * breg - e * log_k
-    f_big = _stirling_mu(a) + a * breg + log_k - 0.5 * jnp.log(a) + (_HALF_LOG_2PI - 1.0 - _EULER)
+    f_big = _stirling_mu(a) + a * breg + log_k - 0.5 * jnp.log(a) + (HALF_LOG_2PI - 1.0 - EULER)
     return a * expm1mx(big_l) + jnp.where(pivot_one, f_one, f_big)
 
 
@@ -239,7 +235,7 @@ def _kl_pareto_gamma(p, q):
         + _stirling_mu(a)
         + a * _phi_neg_recip(al, 1.0)
         + (jnp.log(al) - 0.5 * jnp.log(a))
-        + (_HALF_LOG_2PI - 1.0)
+        + (HALF_LOG_2PI - 1.0)
     )
     return jnp.where(ok, kl, jnp.inf)
 

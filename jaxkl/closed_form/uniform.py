@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaln
 
-from .._math import compute_dtype
+from .._math import HALF_LOG_2PI, compute_dtype
 from .._math import log1p as _log1p
 from .._special import _mu, beta_kl, expm1mx, phi1p
 from ..distributions.beta import Beta, phi_ratio
@@ -45,7 +45,6 @@ from .registry import register_kl
 
 __all__: list[str] = []
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 # Minimum over q of KL(Uniform ‖ Normal q) = ½·log(2πe/12), the negentropy of a uniform law.
 _UNIFORM_NEGENTROPY = 0.5 * math.log(2.0 * math.pi * math.e / 12.0)
 
@@ -138,7 +137,7 @@ def lgamma_stirling_rest(k: jax.Array) -> jax.Array:
     big = k >= n0
     kb = jnp.where(big, k, n0)
     ks = jnp.where(big, 1.0, k)
-    return jnp.where(big, _HALF_LOG_2PI - 0.5 * jnp.log(kb) + _mu(kb, terms), gammaln(ks) - ks * jnp.log(ks) + ks)
+    return jnp.where(big, HALF_LOG_2PI - 0.5 * jnp.log(kb) + _mu(kb, terms), gammaln(ks) - ks * jnp.log(ks) + ks)
 
 
 def cb_cross(u: jax.Array, m: jax.Array, one_m: jax.Array) -> jax.Array:
@@ -164,7 +163,7 @@ def _beta_log_mode_density(a: jax.Array, b: jax.Array, terms: int) -> jax.Array:
     """
     s = a + b
     return (
-        -_HALF_LOG_2PI
+        -HALF_LOG_2PI
         - 0.5 * (jnp.log(a) + jnp.log(b))
         + 1.5 * jnp.log(s)
         + (a - 1.0) * _log1p(-1.0 / a)

@@ -20,14 +20,13 @@ from jax.scipy.special import digamma, gammaln, xlog1py, xlogy
 from jax.typing import ArrayLike
 from scipy.special import zetac
 
+from .._math import EULER, HALF_LOG_2PI
 from .._math import log1p as _log1p
 from .._special import _STIRLING, _mu, beta_kl, lgamma_bregman, phi1p
 from ._base import Distribution, promote_params
 
 __all__ = ["Beta", "Kumaraswamy"]
 
-_EULER = 0.57721566490153286060651209008240243
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 # H_{1+h} − 1 = ψ(2 + h) − ψ(2) = Σ_{k≥1} (−1)^(k+1) (ζ(k+1) − 1) h^k, for |h| ≤ 1/4.
 _HARMONIC_SERIES = tuple(float((-1) ** (k + 1) * zetac(k + 1)) for k in range(1, 20))
@@ -62,7 +61,7 @@ def betaln(a: jax.Array, b: jax.Array) -> jax.Array:
 
 def harmonic(x: jax.Array) -> jax.Array:
     """The harmonic number H_x = ψ(x + 1) + γ for real x > −1 (H_0 = 0, H_1 = 1)."""
-    return digamma(x + 1.0) + _EULER
+    return digamma(x + 1.0) + EULER
 
 
 @jax.jit
@@ -80,7 +79,7 @@ def harmonic_m1(x: jax.Array) -> jax.Array:
     for c in reversed(_HARMONIC_SERIES[: n - 1]):
         acc = acc * hs + c
     xf = jnp.where(near, 2.0, x)
-    return jnp.where(near, acc * hs, digamma(xf + 1.0) + (_EULER - 1.0))
+    return jnp.where(near, acc * hs, digamma(xf + 1.0) + (EULER - 1.0))
 
 
 def _stirling(x: jax.Array) -> tuple[float, int]:
@@ -169,7 +168,7 @@ def beta_gamma_gap(a: jax.Array, b: jax.Array) -> jax.Array:
     g_mid = (
         (bm - 0.5) * jnp.log(sm)
         - bm
-        + _HALF_LOG_2PI
+        + HALF_LOG_2PI
         + _mu(sm, terms)
         - gammaln(bm)
         + (bm - 1.0) * (digamma(bm) - digamma(sm))

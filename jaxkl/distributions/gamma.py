@@ -12,20 +12,18 @@ less the gap ``_gamma_normal_gap(a)`` (the KL from Gamma(a, 1) to that Normal, a
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import digamma, gammaln, xlogy
 from jax.typing import ArrayLike
 
+from .._math import HALF_LOG_2PI
 from .._special import _dmu, _mu
 from ._base import Distribution, promote_params
 
 __all__ = ["Chi2", "Exponential", "Gamma", "InverseGamma"]
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _STIRLING_TERMS = 8
 
 
@@ -59,7 +57,7 @@ def _stirling_parts(a: jax.Array) -> tuple[jax.Array, jax.Array]:
         big = a >= 8.0
         ab = jnp.where(big, a, 8.0)
         asm = jnp.where(big, 1.0, a)
-        mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - _HALF_LOG_2PI
+        mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - HALF_LOG_2PI
         dmu_direct = digamma(asm) - jnp.log(asm) + 0.5 / asm
         return (
             jnp.where(big, _mu(ab, _STIRLING_TERMS), mu_direct),
@@ -78,7 +76,7 @@ def _stirling_parts(a: jax.Array) -> tuple[jax.Array, jax.Array]:
     mu_series = _mu(big, _STIRLING_TERMS) + mu_shift
     dmu_series = _dmu(big, _STIRLING_TERMS) + dmu_shift
     asm = jnp.where(small, a, 0.5)
-    mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - _HALF_LOG_2PI
+    mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - HALF_LOG_2PI
     dmu_direct = digamma(asm) - jnp.log(asm) + 0.5 / asm
     return jnp.where(small, mu_direct, mu_series), jnp.where(small, dmu_direct, dmu_series)
 
@@ -157,7 +155,7 @@ class Gamma(Distribution):
     def entropy(self) -> jax.Array:
         """a − log b + lgamma(a) + (1 − a)ψ(a), as ½·log(2πe·a) − log b − c(a) (see the module)."""
         a, b = self._p("concentration", "rate")
-        return (0.5 + _HALF_LOG_2PI) + 0.5 * jnp.log(a) - jnp.log(b) - _gamma_normal_gap(a)
+        return (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - jnp.log(b) - _gamma_normal_gap(a)
 
     @property
     def mean(self) -> jax.Array:
@@ -330,7 +328,7 @@ class InverseGamma(Distribution):
     def entropy(self) -> jax.Array:
         """a + log b + lgamma(a) − (1 + a)ψ(a) = H(Gamma(a, 1)) − 2ψ(a) + log b."""
         a, b = self._p("concentration", "rate")
-        h_gamma = (0.5 + _HALF_LOG_2PI) + 0.5 * jnp.log(a) - _gamma_normal_gap(a)
+        h_gamma = (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - _gamma_normal_gap(a)
         return h_gamma - 2.0 * digamma(a) + jnp.log(b)
 
     @property

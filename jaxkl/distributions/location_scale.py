@@ -10,13 +10,10 @@ import jax.numpy as jnp
 from jax.scipy.special import betaln, digamma, gammaln
 from jax.typing import ArrayLike
 
-from .._math import log1p
+from .._math import EULER, LOG_2PI, LOG_PI, log1p
 from ._base import Distribution, LocScale, promote_params
 
 __all__ = ["Cauchy", "Gumbel", "HalfCauchy", "Laplace", "Logistic", "StudentT"]
-
-_EULER = 0.57721566490153286060651209008240243
-_LOG_PI = math.log(math.pi)
 
 
 def _log1p_square(t: jax.Array) -> jax.Array:
@@ -101,7 +98,7 @@ class Cauchy(LocScale):
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
         loc, scale = self._p("loc", "scale")
-        return -_LOG_PI - jnp.log(scale) - _log1p_square((x - loc) / scale)
+        return -LOG_PI - jnp.log(scale) - _log1p_square((x - loc) / scale)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         loc, scale = self._p("loc", "scale")
@@ -158,7 +155,7 @@ class HalfCauchy(Distribution):
         (scale,) = self._p("scale")
         inside = x >= 0
         xs = jnp.where(inside, x, 0.0)
-        lp = math.log(2.0) - _LOG_PI - jnp.log(scale) - _log1p_square(xs / scale)
+        lp = math.log(2.0) - LOG_PI - jnp.log(scale) - _log1p_square(xs / scale)
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
@@ -167,7 +164,7 @@ class HalfCauchy(Distribution):
 
     def entropy(self) -> jax.Array:
         (scale,) = self._p("scale")
-        return math.log(2.0 * math.pi) + jnp.log(scale)
+        return LOG_2PI + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:
@@ -215,12 +212,12 @@ class Gumbel(LocScale):
 
     def entropy(self) -> jax.Array:
         (scale,) = self._p("scale")
-        return jnp.log(scale) + (_EULER + 1.0)
+        return jnp.log(scale) + (EULER + 1.0)
 
     @property
     def mean(self) -> jax.Array:
         loc, scale = self._p("loc", "scale")
-        return loc + _EULER * scale
+        return loc + EULER * scale
 
     @property
     def variance(self) -> jax.Array:
@@ -319,7 +316,7 @@ class StudentT(Distribution):
         x = self._value(x)
         df, loc, scale = self._p("df", "loc", "scale")
         t = (x - loc) / (scale * jnp.sqrt(df))
-        norm = gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * (jnp.log(df) + _LOG_PI) - jnp.log(scale)
+        norm = gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * (jnp.log(df) + LOG_PI) - jnp.log(scale)
         return norm - 0.5 * (df + 1.0) * _log1p_square(t)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:

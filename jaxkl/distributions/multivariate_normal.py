@@ -9,18 +9,15 @@ Determinants and solves go through Cholesky factors and triangular solves only.
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._factor import cholesky, tril_inverse, tril_solve
+from .._math import LOG_2PI
 from ._base import Distribution, promote_params
 
 __all__ = ["LowRankMultivariateNormal", "MultivariateNormal", "MultivariateNormalDiag"]
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _check_event(cls: str, loc: jax.Array, **mats: jax.Array | None) -> None:
@@ -212,7 +209,7 @@ class MultivariateNormal(Distribution):
         x = self._value(x)
         d = self.event_shape[0]
         maha, half_logdet = self._maha_logdet(x)
-        return -0.5 * maha - half_logdet - 0.5 * d * _LOG_2PI
+        return -0.5 * maha - half_logdet - 0.5 * d * LOG_2PI
 
     def entropy(self) -> jax.Array:
         d = self.event_shape[0]
@@ -221,7 +218,7 @@ class MultivariateNormal(Distribution):
             half_logdet = -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
         else:
             half_logdet = jnp.sum(jnp.log(jnp.diagonal(self.scale_tril, axis1=-2, axis2=-1)), -1)
-        return 0.5 * d * (1.0 + _LOG_2PI) + half_logdet
+        return 0.5 * d * (1.0 + LOG_2PI) + half_logdet
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         eps = jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)
@@ -310,13 +307,13 @@ class LowRankMultivariateNormal(Distribution):
         cap_tril = cholesky(self._capacitance(w, dg))
         maha = lowrank_maha(x - loc, dg, w * jax.lax.rsqrt(dg)[..., None], cap_tril)
         d = self.event_shape[0]
-        return -0.5 * maha - self._half_logdet(w, dg, cap_tril) - 0.5 * d * _LOG_2PI
+        return -0.5 * maha - self._half_logdet(w, dg, cap_tril) - 0.5 * d * LOG_2PI
 
     def entropy(self) -> jax.Array:
         w, dg = self._p("cov_factor", "cov_diag")
         cap_tril = cholesky(self._capacitance(w, dg))
         d = self.event_shape[0]
-        return 0.5 * d * (1.0 + _LOG_2PI) + self._half_logdet(w, dg, cap_tril)
+        return 0.5 * d * (1.0 + LOG_2PI) + self._half_logdet(w, dg, cap_tril)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         loc, w, dg = self._p("loc", "cov_factor", "cov_diag")
@@ -407,11 +404,11 @@ class MultivariateNormalDiag(Distribution):
         x = self._value(x)
         loc, s = self._p("loc", "scale_diag")
         z = (x - loc) / s
-        return jnp.sum(-0.5 * z * z - jnp.log(s), -1) - 0.5 * s.shape[-1] * _LOG_2PI
+        return jnp.sum(-0.5 * z * z - jnp.log(s), -1) - 0.5 * s.shape[-1] * LOG_2PI
 
     def entropy(self) -> jax.Array:
         (s,) = self._p("scale_diag")
-        return 0.5 * s.shape[-1] * (1.0 + _LOG_2PI) + jnp.sum(jnp.log(s), -1)
+        return 0.5 * s.shape[-1] * (1.0 + LOG_2PI) + jnp.sum(jnp.log(s), -1)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         loc, s = self._p("loc", "scale_diag")

@@ -8,15 +8,14 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from .._math import HALF_LOG_2PI
 from ._base import Distribution, LocScale, promote_params
 
 __all__ = ["HalfNormal", "LogNormal", "Normal"]
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
 
 def _normal_log_prob(z: jax.Array, log_scale: jax.Array) -> jax.Array:
-    return -0.5 * z * z - log_scale - _HALF_LOG_2PI
+    return -0.5 * z * z - log_scale - HALF_LOG_2PI
 
 
 class Normal(LocScale):
@@ -53,7 +52,7 @@ class Normal(LocScale):
 
     def entropy(self) -> jax.Array:
         (scale,) = self._p("scale")
-        return 0.5 + _HALF_LOG_2PI + jnp.log(scale)
+        return 0.5 + HALF_LOG_2PI + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:
@@ -104,7 +103,7 @@ class LogNormal(LocScale):
 
     def entropy(self) -> jax.Array:
         loc, scale = self._p("loc", "scale")
-        return loc + 0.5 + _HALF_LOG_2PI + jnp.log(scale)
+        return loc + 0.5 + HALF_LOG_2PI + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:

@@ -7,11 +7,10 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln, xlogy
 from jax.typing import ArrayLike
 
+from .._math import EULER
 from ._base import Distribution, promote_params
 
 __all__ = ["Pareto", "Weibull"]
-
-_EULER = 0.57721566490153286060651209008240243
 
 
 class Weibull(Distribution):
@@ -66,7 +65,7 @@ class Weibull(Distribution):
     def entropy(self) -> jax.Array:
         """γ(1 − 1/k) + log(λ/k) + 1."""
         lam, k = self._p("scale", "concentration")
-        return _EULER * (1.0 - 1.0 / k) + jnp.log(lam / k) + 1.0
+        return EULER * (1.0 - 1.0 / k) + jnp.log(lam / k) + 1.0
 
     @property
     def mean(self) -> jax.Array:

@@ -27,11 +27,10 @@ import numpy as np
 from jax.scipy.special import i0e, i1e
 from jax.typing import ArrayLike
 
+from .._math import LOG_2PI
 from ._base import Distribution, promote_params
 
 __all__ = ["VonMises"]
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _hankel_log_coefs(n: int) -> tuple[float, ...]:
@@ -141,7 +140,7 @@ def vm_log_i0e(k: jax.Array) -> jax.Array:
     k0, n = _asym(k)
     big = k >= k0
     kb = jnp.where(big, k, k0)
-    asym = -0.5 * (_LOG_2PI + jnp.log(kb)) + _poly_inv(kb, _R, n)
+    asym = -0.5 * (LOG_2PI + jnp.log(kb)) + _poly_inv(kb, _R, n)
     return jnp.where(big, asym, jnp.log(i0e(jnp.where(big, 1.0, k))))
 
 
@@ -217,7 +216,7 @@ class VonMises(Distribution):
         x = self._value(x)
         loc, k = self._p("loc", "concentration")
         s = jnp.sin(0.5 * (x - loc))
-        return -2.0 * k * s * s - _LOG_2PI - vm_log_i0e(k)
+        return -2.0 * k * s * s - LOG_2PI - vm_log_i0e(k)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         loc, k = self._p("loc", "concentration")
@@ -229,7 +228,7 @@ class VonMises(Distribution):
     def entropy(self) -> jax.Array:
         """log(2π I0(κ)) − κ·A(κ) = log 2π + log i0e(κ) + κ·g(κ)."""
         (k,) = self._p("concentration")
-        return _LOG_2PI + vm_log_i0e(k) + k * vm_g(k)
+        return LOG_2PI + vm_log_i0e(k) + k * vm_g(k)
 
     @property
     def mean(self) -> jax.Array:

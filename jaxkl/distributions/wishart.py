@@ -9,8 +9,6 @@ inverse or determinant.
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
@@ -18,18 +16,17 @@ from jax.typing import ArrayLike
 
 from .. import checks
 from .._factor import cholesky, tril_inverse, tril_solve
+from .._math import LN2, LOG_PI
 from ._base import Distribution, promote_params
 
 __all__ = ["Wishart", "cholesky_of_inverse", "multigammaln"]
 
 _MATRICES = ("_scale_matrix", "_rate_matrix", "_scale_tril")
-_LOG2 = math.log(2.0)
-_LOGPI = math.log(math.pi)
 
 
 def multigammaln(a: jax.Array, d: int) -> jax.Array:
     """log Γ_d(a) = d(d − 1)/4·log π + Σ_{i=0}^{d−1} lgamma(a − i/2) (one lgamma over a trailing axis)."""
-    return d * (d - 1) / 4.0 * _LOGPI + jnp.sum(gammaln(_shifted_halves(a, d)), axis=-1)
+    return d * (d - 1) / 4.0 * LOG_PI + jnp.sum(gammaln(_shifted_halves(a, d)), axis=-1)
 
 
 def _shifted_halves(a: jax.Array, d: int) -> jax.Array:
@@ -212,7 +209,7 @@ class Wishart(Distribution):
         lp = (
             (n - d - 1.0) * _tril_logdet(lx)
             - 0.5 * trace
-            - (0.5 * d * _LOG2) * n
+            - (0.5 * d * LN2) * n
             - n * _tril_logdet(tril)
             - multigammaln(0.5 * n, d)
         )
@@ -237,7 +234,7 @@ class Wishart(Distribution):
         multidigamma = jnp.sum(digamma(_shifted_halves(half, d)), axis=-1)
         return (
             (d + 1.0) * _tril_logdet(self.scale_tril)
-            + (d * (d + 1) / 2.0) * _LOG2
+            + (d * (d + 1) / 2.0) * LN2
             + multigammaln(half, d)
             - 0.5 * (n - d - 1.0) * multidigamma
             + 0.5 * d * n
