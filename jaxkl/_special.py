@@ -14,6 +14,9 @@ their arguments are:
   ``lgamma_remainder`` after the leading ``x·log x − x`` part is taken out.
 * ``log_beta_bregman(a1, a2)``: KL between two Dirichlet (and Beta) distributions.
 * ``gamma_kl(a1, b1, a2, b2)``: KL between two Gamma distributions.
+* ``taylor_remainder_quad(f2, x, dx, n)``: the Bregman divergence of any f whose second
+  derivative f2 is analytic near [x, x + dx], by an n-point Gauss–Legendre rule (used where
+  f2 has no closed-form antiderivative that avoids cancellation).
 
 How ``lgamma_bregman`` stays accurate. With g(x) = lgamma(x) − x·log x + x,
 ``lgamma_bregman = x1·kl_div1p(Δ/x1) + B_g(x1, x2)`` (Δ = x2 − x1), both terms ≥ 0 (g is
@@ -56,6 +59,7 @@ __all__ = [
     "log_beta_bregman",
     "phi1p",
     "phi_ratio",
+    "taylor_remainder_quad",
 ]
 
 # Stirling coefficients c_j = B_2j / (2j (2j − 1)), j = 1, 2, ...
@@ -413,3 +417,24 @@ def log_beta_bregman(a1: jax.Array, a2: jax.Array) -> jax.Array:
     s2 = jnp.sum(a2, axis=-1)
     rem = sum_last(_lgamma_remainder(a1, a2, da)) - _lgamma_remainder(s1[..., 0], s2, ds[..., 0])
     return jnp.maximum(cat + rem, 0.0)
+
+
+def gauss_legendre01(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the n-point Gauss–Legendre rule on [0, 1]."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    return 0.5 * (x + 1.0), 0.5 * w
+
+
+def taylor_remainder_quad(f2, x, dx, n: int) -> jax.Array:
+    """∫₀¹ (1 − s)·f2(x + s·dx) ds by the n-point Gauss–Legendre rule (times dx² this is the
+    Bregman divergence of an f with f'' = f2, between x and x + dx).
+
+    ``f2`` is evaluated once, on the n nodes stacked along a new trailing axis (one copy of
+    its program, not n), and the weighted terms are added node by node in order.
+    """
+    nodes, weights = gauss_legendre01(n)
+    vals = f2(x[..., None] + nodes.astype(x.dtype) * dx[..., None])
+    acc = jnp.zeros_like(x)
+    for i, (s, w) in enumerate(zip(nodes, weights)):
+        acc = acc + float(w * (1.0 - s)) * vals[..., i]
+    return acc

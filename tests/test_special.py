@@ -199,7 +199,7 @@ def test_materialize_and_sum_last_are_exact():
 def test_taylor_remainder_quad(dtype):
     """∫₀¹ (1 − s)·f''(x + s·dx) ds = (f(x + dx) − f(x) − f'(x)·dx)/dx² for f = exp (exact
     for the Gauss–Legendre rule to rounding at these steps), element by element."""
-    from jaxkl.closed_form.uniform import taylor_remainder_quad
+    from jaxkl._special import taylor_remainder_quad
 
     x = np.asarray([-1.0, 0.0, 0.5, 2.0]).astype(dtype)
     dx = np.asarray([0.3, -0.2, 1e-3, 0.5]).astype(dtype)

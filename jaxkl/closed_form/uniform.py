@@ -27,7 +27,7 @@ from jax.scipy.special import gammaln
 
 from .._math import HALF_LOG_2PI, compute_dtype
 from .._math import log1p as _log1p
-from .._special import _mu, beta_kl, expm1mx, phi1p
+from .._special import _mu, beta_kl, expm1mx, phi1p, taylor_remainder_quad
 from ..distributions.beta import Beta, phi_ratio
 from ..distributions.gamma import Exponential, Gamma
 from ..distributions.location_scale import Gumbel
@@ -365,27 +365,6 @@ def _kl_uniform_pareto(p, q):
 
 
 # ------------------------------------------------------- ContinuousBernoulli ‖ *
-
-
-def gauss_legendre01(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights of the n-point Gauss–Legendre rule on [0, 1]."""
-    x, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (x + 1.0), 0.5 * w
-
-
-def taylor_remainder_quad(f2, x, dx, n: int) -> jax.Array:
-    """∫₀¹ (1 − s)·f2(x + s·dx) ds by the n-point Gauss–Legendre rule (times dx² this is the
-    Bregman divergence of an f with f'' = f2, between x and x + dx).
-
-    ``f2`` is evaluated once, on the n nodes stacked along a new trailing axis (one copy of
-    its program, not n), and the weighted terms are added node by node in order.
-    """
-    nodes, weights = gauss_legendre01(n)
-    vals = f2(x[..., None] + nodes.astype(x.dtype) * dx[..., None])
-    acc = jnp.zeros_like(x)
-    for i, (s, w) in enumerate(zip(nodes, weights)):
-        acc = acc + float(w * (1.0 - s)) * vals[..., i]
-    return acc
 
 
 @jax.jit

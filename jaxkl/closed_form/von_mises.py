@@ -29,10 +29,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._special import taylor_remainder_quad
 from ..distributions.beta import phi_ratio
 from ..distributions.von_mises import VonMises, _asym, vm_dratio, vm_g, vm_hankel_bregman, vm_log_i0e, vm_ratio
 from .registry import register_kl
-from .uniform import common, taylor_remainder_quad
+from .uniform import common
 
 __all__: list[str] = []
 
