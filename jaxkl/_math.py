@@ -40,7 +40,7 @@ EULER = 0.57721566490153286060651209008240243  # γ, the Euler–Mascheroni cons
 LN2 = math.log(2.0)
 LOG_PI = math.log(math.pi)
 LOG_2PI = math.log(2.0 * math.pi)
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)  # log √(2π)
+HALF_LOG_2PI = 0.5 * LOG_2PI  # log √(2π)
 
 _SHIFT = 64  # tiny numbers are scaled by 2**_SHIFT
 

@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._math import EULER, LOG_PI, compute_dtype
+from ._math import EULER, LN2, LOG_PI, compute_dtype
 from ._special import expm1mx
 from .distributions._base import Distribution
 from .distributions.beta import Beta, Kumaraswamy
@@ -211,7 +211,7 @@ def _centre(d: Distribution, kind, lo, hi):
             return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
     if isinstance(d, Pareto) and kind == _LOWER:
         m, alpha = d._p("scale", "alpha")
-        c = jnp.log(m) + _logexpm1(math.log(2.0) / alpha)
+        c = jnp.log(m) + _logexpm1(LN2 / alpha)
         return c, jnp.sqrt(1.6449340668482264 + 1.0 / (alpha * alpha))
     if kind == _INTERVAL and isinstance(d, Beta) and isinstance(lo, float) and lo == 0.0 and hi == 1.0:
         a, b = d._p("concentration1", "concentration0")

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jax.scipy.special import betaln, digamma, gammaln
 from jax.typing import ArrayLike
 
-from .._math import EULER, LOG_2PI, LOG_PI, log1p
+from .._math import EULER, LN2, LOG_2PI, LOG_PI, log1p
 from ._base import Distribution, LocScale, promote_params
 
 __all__ = ["Cauchy", "Gumbel", "HalfCauchy", "Laplace", "Logistic", "StudentT"]
@@ -155,7 +155,7 @@ class HalfCauchy(Distribution):
         (scale,) = self._p("scale")
         inside = x >= 0
         xs = jnp.where(inside, x, 0.0)
-        lp = math.log(2.0) - LOG_PI - jnp.log(scale) - _log1p_square(xs / scale)
+        lp = LN2 - LOG_PI - jnp.log(scale) - _log1p_square(xs / scale)
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._math import HALF_LOG_2PI
+from .._math import HALF_LOG_2PI, LN2
 from ._base import Distribution, LocScale, promote_params
 
 __all__ = ["HalfNormal", "LogNormal", "Normal"]
@@ -155,7 +155,7 @@ class HalfNormal(Distribution):
         (scale,) = self._p("scale")
         inside = x >= 0
         xs = jnp.where(inside, x, 0.0)
-        lp = _normal_log_prob(xs / scale, jnp.log(scale)) + math.log(2.0)
+        lp = _normal_log_prob(xs / scale, jnp.log(scale)) + LN2
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
