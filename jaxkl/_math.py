@@ -362,6 +362,7 @@ def jit_entry(
     config: Callable[[], tuple] | None = None,
     *,
     plain_if: Callable[[dict], bool] | None = None,
+    pytree_argnames: tuple[str, ...] = (),
 ):
     """Decorator: the public function runs compiled (``jax.jit``) also when called eagerly.
 
@@ -369,13 +370,14 @@ def jit_entry(
     shape: tens to hundreds of milliseconds per call on tiny inputs, more for loops,
     conditionals and custom derivatives. Compiled whole, a call costs one compilation per
     shape and dtype, then one dispatch. The parameters named in ``static_argnames`` are
-    static (whether passed by position or keyword); a call with an unhashable value for one
-    of them (e.g. a traced ``temperature``), with an argument that is not an array, a Python
-    number, a (nested) list or tuple of numbers, or ``None``, or for which ``plain_if(arguments)`` is
-    true, runs the plain function, which raises its own errors. Lists and tuples are
-    converted to arrays first (``_nested_array``). ``config()`` returns module settings the trace
-    depends on (tests change them): each value gets its own compiled function. Inside an
-    outer ``jit`` the call is inlined.
+    static (whether passed by position or keyword); those named in ``pytree_argnames`` are
+    passed to ``jit`` as they are (pytrees of arrays, such as distributions). A call with an
+    unhashable value for a static parameter (e.g. a traced ``temperature``), with another
+    argument that is not an array, a Python number, a (nested) list or tuple of numbers, or
+    ``None``, or for which ``plain_if(arguments)`` is true, runs the plain function, which
+    raises its own errors. Lists and tuples are converted to arrays first (``_nested_array``).
+    ``config()`` returns module settings the trace depends on (tests change them): each value
+    gets its own compiled function. Inside an outer ``jit`` the call is inlined.
     """
 
     def decorate(fn):
@@ -391,6 +393,8 @@ def jit_entry(
             if plain_if is not None and plain_if(arguments):
                 return fn(*args, **kwargs)
             for name, value in arguments.items():
+                if name in pytree_argnames:
+                    continue
                 if name in static_argnames:
                     try:
                         hash(value)

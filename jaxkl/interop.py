@@ -177,7 +177,7 @@ def as_distribution(d: Any) -> Distribution:
     return convert(d)
 
 
-def _convert_foreign(d: Any) -> Any:
+def convert_foreign(d: Any) -> Any:
     """``as_distribution(d)`` for an object of a peer library (TFP of any substrate); else ``d`` itself."""
     if isinstance(d, Distribution):
         return d
@@ -186,11 +186,11 @@ def _convert_foreign(d: Any) -> Any:
     return d
 
 
-def _for_estimation(d: Any) -> Any:
-    """``_convert_foreign(d)``, or ``d`` itself for a peer's family with no jaxkl equivalent:
+def for_estimation(d: Any) -> Any:
+    """``convert_foreign(d)``, or ``d`` itself for a peer's family with no jaxkl equivalent:
     the estimators need only its ``sample`` and ``log_prob``."""
     try:
-        return _convert_foreign(d)
+        return convert_foreign(d)
     except NotImplementedError:
         return d
 

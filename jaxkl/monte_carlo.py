@@ -33,7 +33,7 @@ from ._special import expm1mx
 from .closed_form.registry import _lookup, kl_divergence
 from .discrete import broadcast_mask
 from .distributions._base import Distribution
-from .interop import _for_estimation
+from .interop import for_estimation
 
 __all__ = ["kl_estimate", "kl_estimator_terms", "monte_carlo_kl"]
 
@@ -250,7 +250,7 @@ def monte_carlo_kl(
         Wouter Kool, Herke van Hoof, Max Welling, "Buy 4 REINFORCE Samples, Get a Baseline
         for Free!", ICLR Deep RL Meets Structured Prediction workshop, 2019.
     """
-    p, q = _for_estimation(p), _for_estimation(q)
+    p, q = for_estimation(p), for_estimation(q)
     _check_estimator(estimator)
     mode = _resolve_gradient(p, gradient, estimator)
     need = 2 if (return_stderr or mode == "score_function") else 1
@@ -345,7 +345,7 @@ def kl_estimate(
         >>> bool(abs(float(kl) - 0.0130787) < 4 * float(se)), bool(float(se) < 1e-3)
         (True, True)
     """
-    p, q = _for_estimation(p), _for_estimation(q)
+    p, q = for_estimation(p), for_estimation(q)
     if _lookup(type(p), type(q)) is not None:
         kl = kl_divergence(p, q)
         return (kl, jnp.zeros_like(kl)) if return_stderr else kl

@@ -69,7 +69,7 @@ from .distributions.normal import HalfNormal, LogNormal, Normal
 from .distributions.positive import Pareto, Weibull
 from .distributions.uniform import ContinuousBernoulli, Uniform
 from .distributions.von_mises import VonMises
-from .interop import _convert_foreign
+from .interop import convert_foreign
 
 __all__ = ["quadrature_kl"]
 
@@ -327,7 +327,7 @@ def quadrature_kl(p: Distribution, q: Distribution, *, num_nodes: int | None = N
         L. N. Trefethen and J. A. C. Weideman, "The exponentially convergent trapezoidal
         rule", 2014.
     """
-    p, q = _convert_foreign(p), _convert_foreign(q)
+    p, q = convert_foreign(p), convert_foreign(q)
     _check_univariate("p", p)
     _check_univariate("q", q)
     return _quadrature_kl(p, q, num_nodes)

@@ -667,7 +667,7 @@ def test_support_mismatch_is_infinite_with_zero_gradients(p, q):
     ids=lambda x: getattr(x, "__name__", None),
 )
 def test_dispatch_through_subclasses(tp, tq, fn):
-    assert _lookup(tp, tq) is fn
+    assert _lookup(tp, tq).fn is fn
 
 
 @pytest.mark.parametrize(

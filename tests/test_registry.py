@@ -303,3 +303,79 @@ def test_registered_pairs_cover_the_table():
     assert not missing, f"not in registered_pairs(): {missing}"
     for p, q in required:  # and each dispatches to a formula
         assert _lookup(by_name[p], by_name[q]) is not None, (p, q)
+
+
+# --------------------------------------------------------------- register_kl's options
+
+
+@pytest.fixture
+def user_family():
+    """A user's family registered for the test only (the registry is restored afterwards)."""
+    from jaxkl.closed_form import registry
+
+    class Point(Distribution):
+        _params = ("x",)
+
+        def __init__(self, x):
+            self._set(x=jnp.asarray(x, float))
+
+    saved = dict(registry._REGISTRY)
+    yield Point
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
+    registry._lookup.cache_clear()
+
+
+def test_user_pair_runs_as_written_by_default(user_family):
+    seen = []
+
+    @jaxkl.register_kl(user_family, user_family)
+    def _kl(p, q):
+        seen.append(isinstance(p.x, jax.core.Tracer))
+        if not seen[-1] and np.any(np.asarray(p.x) < 0):  # an eager check on concrete values
+            raise ValueError("negative x")
+        return (p.x - q.x) ** 2
+
+    assert float(jaxkl.kl_divergence(user_family(3.0), user_family(1.0))) == 4.0
+    with pytest.raises(ValueError, match="negative x"):
+        jaxkl.kl_divergence(user_family(-3.0), user_family(1.0))
+    assert seen == [False, False]
+    out = jax.jit(jaxkl.kl_divergence)(user_family(3.0), user_family(1.0))  # traceable inside the caller's jit
+    assert seen[-1] is True and float(out) == 4.0
+
+
+def test_user_pair_with_jit_compiles_once_per_shape(user_family):
+    traced = []
+
+    @jaxkl.register_kl(user_family, user_family, jit=True)
+    def _kl(p, q):
+        traced.append(isinstance(p.x, jax.core.Tracer))
+        return (p.x - q.x) ** 2
+
+    for x in (3.0, 5.0, 7.0):
+        assert float(jaxkl.kl_divergence(user_family(x), user_family(1.0))) == (x - 1.0) ** 2
+    assert traced == [True]  # traced once, for the first call; the others reuse the program
+    np.testing.assert_array_equal(jaxkl.kl_divergence(user_family([1.0, 2.0]), user_family(0.0)), [1.0, 4.0])
+    assert traced == [True, True]  # a new shape: traced again
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_cpu_chunked_pair_gives_the_same_values(user_family, jit):
+    shapes = []
+
+    def formula(p, q):
+        shapes.append(jnp.shape(p.x))
+        return jnp.log1p((p.x - q.x) ** 2) * jnp.exp(-q.x)
+
+    jaxkl.register_kl(user_family, user_family, jit=jit, cpu_chunked=True)(formula)
+    rng = np.random.default_rng(7)
+    n = 4 * 16384 + 5  # at least 4 chunks, and a partial last chunk
+    x, y = rng.normal(size=n), rng.normal(size=n)
+    got = np.asarray(jaxkl.kl_divergence(user_family(x), user_family(y)))
+    want = np.log1p((x - y) ** 2) * np.exp(-y)
+    np.testing.assert_allclose(got, want, rtol=1e-5 if got.dtype == np.float32 else 1e-13)
+    if jax.default_backend() == "cpu":
+        assert (16384,) in shapes  # evaluated a chunk at a time
+    small = np.asarray(jaxkl.kl_divergence(user_family(x[:10]), user_family(y[:10])))
+    assert shapes[-1] == (10,)  # a small batch runs whole
+    np.testing.assert_allclose(small, want[:10], rtol=1e-5 if small.dtype == np.float32 else 1e-13)

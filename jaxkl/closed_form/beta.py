@@ -41,14 +41,13 @@ from ..distributions.gamma import Exponential, Gamma
 from ..distributions.normal import Normal
 from ..distributions.positive import Pareto
 from ..distributions.uniform import ContinuousBernoulli, Uniform
-from .registry import cpu_chunked, register_kl
+from .registry import register_kl
 from .uniform import cb_cross, common, normal_kl_moments
 
 __all__: list[str] = []
 
 
-@register_kl(Beta, Beta)
-@jax.jit
+@register_kl(Beta, Beta, jit=True)
 def _kl_beta_beta(p, q):
     """KL(p ‖ q) between two Beta distributions.
 
@@ -68,8 +67,7 @@ def _kl_beta_beta(p, q):
     return beta_kl(ap, bp, aq, bq)
 
 
-@register_kl(Beta, Uniform)
-@jax.jit
+@register_kl(Beta, Uniform, jit=True)
 def _kl_beta_uniform(p, q):
     """KL(p ‖ q) for p = Beta(a, b) and q = Uniform(l, h).
 
@@ -84,8 +82,7 @@ def _kl_beta_uniform(p, q):
     return jnp.where(ok, beta_neg_entropy(a, b) + _log1p(d), jnp.inf)
 
 
-@register_kl(Beta, ContinuousBernoulli)
-@jax.jit
+@register_kl(Beta, ContinuousBernoulli, jit=True)
 def _kl_beta_continuous_bernoulli(p, q):
     """KL(p ‖ q) for p = Beta(a, b) and q = ContinuousBernoulli(λ), η = logit λ, u = η/2.
 
@@ -100,8 +97,7 @@ def _kl_beta_continuous_bernoulli(p, q):
     return jnp.maximum(beta_neg_entropy(a, b) + cb_cross(u, a / s, b / s), 0.0)
 
 
-@register_kl(Beta, Pareto)
-@jax.jit
+@register_kl(Beta, Pareto, jit=True)
 def _kl_beta_pareto(p, q):
     """KL(p ‖ q) = +inf: Beta puts mass below any positive Pareto scale."""
     a, b = p._p("concentration1", "concentration0")
@@ -113,8 +109,7 @@ def _kl_beta_pareto(p, q):
 # ------------------------------------------------------------------- Beta ‖ Normal
 
 
-@register_kl(Beta, Normal)
-@jax.jit
+@register_kl(Beta, Normal, jit=True)
 def _kl_beta_normal(p, q):
     """KL(p ‖ q) for p = Beta(a, b) and q = Normal(μ, σ).
 
@@ -144,9 +139,8 @@ def _log_minus_digamma(s: jax.Array) -> jax.Array:
     return jnp.where(big, 0.5 / sb - _dmu(sb, terms), jnp.log(ss) - digamma(ss))
 
 
-@register_kl(Beta, Exponential)
-@register_kl(Beta, Gamma)
-@jax.jit
+@register_kl(Beta, Exponential, jit=True)
+@register_kl(Beta, Gamma, jit=True)
 def _kl_beta_gamma(p, q):
     """KL(p ‖ q) for p = Beta(a, b) and q = Gamma(k, rate λ) (Exponential: k = 1).
 
@@ -169,8 +163,7 @@ def _kl_beta_gamma(p, q):
 # ------------------------------------------------------------- Kumaraswamy ‖ *
 
 
-@register_kl(Kumaraswamy, Uniform)
-@jax.jit
+@register_kl(Kumaraswamy, Uniform, jit=True)
 def _kl_kumaraswamy_uniform(p, q):
     """KL(p ‖ q) for p = Kumaraswamy(a, b) and q = Uniform(l, h).
 
@@ -258,9 +251,7 @@ def _kumaraswamy_nodes(a, b):
     return w, log_w, s, lx, l1x, r
 
 
-@register_kl(Kumaraswamy, Beta)
-@cpu_chunked
-@jax.jit
+@register_kl(Kumaraswamy, Beta, jit=True, cpu_chunked=True)
 def _kl_kumaraswamy_beta(p, q):
     """KL(p ‖ q) for p = Kumaraswamy(a, b) and q = Beta(α, β).
 

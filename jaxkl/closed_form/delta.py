@@ -34,7 +34,7 @@ def _check_event_shapes(p: Delta, q: Distribution, fn: str) -> None:
         )
 
 
-@register_kl(Delta, Distribution)
+@register_kl(Delta, Distribution, jit=True)
 def _kl_delta_distribution(p: Delta, q: Distribution) -> jax.Array:
     """KL(p ‖ q) from a point mass p = Delta(v, log_density) to any distribution q.
 
@@ -56,7 +56,7 @@ def _kl_delta_distribution(p: Delta, q: Distribution) -> jax.Array:
     return ld.astype(dt) - q.log_prob(v.astype(dt)).astype(dt)
 
 
-@register_kl(Delta, Delta)
+@register_kl(Delta, Delta, jit=True)
 def _kl_delta_delta(p: Delta, q: Delta) -> jax.Array:
     """KL(p ‖ q) between two point masses: 0 where they sit at the same point, +inf elsewhere.
 

@@ -144,7 +144,7 @@ def _bernoulli_kl(p: BinaryParams, q: BinaryParams, weight=None, per_success: bo
     return t1 + t0
 
 
-@register_kl(Bernoulli, Bernoulli)
+@register_kl(Bernoulli, Bernoulli, jit=True)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> jax.Array:
     """KL(p ‖ q) between two Bernoulli distributions.
 
@@ -164,7 +164,7 @@ def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> jax.Array:
     return _bernoulli_kl(p, q)
 
 
-@register_kl(Geometric, Geometric)
+@register_kl(Geometric, Geometric, jit=True)
 def _kl_geometric_geometric(p: Geometric, q: Geometric) -> jax.Array:
     """KL(p ‖ q) between two Geometric distributions (failures before the first success).
 
@@ -180,6 +180,7 @@ def _is_concrete(*arrays) -> bool:
     return not any(isinstance(a, jax.core.Tracer) for a in arrays)
 
 
+# Not jit=True: with concrete total counts it raises eagerly where no closed form exists.
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p: Binomial, q: Binomial) -> jax.Array:
     """KL(p ‖ q) between two Binomial distributions.
@@ -222,14 +223,11 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> jax.Array:
     return out
 
 
-_kl_binomial_binomial._jaxkl_checks_values = True  # raises eagerly on concrete counts: not run under jit
-
-
 def _poisson_rates(p, q, dt):
     return _cast(dt, *jnp.broadcast_arrays(p._p("rate")[0], q._p("rate")[0]))
 
 
-@register_kl(Poisson, Poisson)
+@register_kl(Poisson, Poisson, jit=True)
 def _kl_poisson_poisson(p: Poisson, q: Poisson) -> jax.Array:
     """KL(p ‖ q) between two Poisson distributions.
 
@@ -243,7 +241,7 @@ def _kl_poisson_poisson(p: Poisson, q: Poisson) -> jax.Array:
     return _kl_term(lp, lq, lp - lq, r, zp, zq)
 
 
-@register_kl(Bernoulli, Poisson)
+@register_kl(Bernoulli, Poisson, jit=True)
 def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> jax.Array:
     """KL(p ‖ q) from a Bernoulli to a Poisson distribution.
 
@@ -281,7 +279,7 @@ def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> jax.Array:
     return t1 + t0 + tail
 
 
-@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Bernoulli, jit=True)
 def _kl_poisson_bernoulli(p: Poisson, q: Bernoulli) -> jax.Array:
     """KL(p ‖ q) from a Poisson to a Bernoulli distribution.
 
@@ -294,7 +292,7 @@ def _kl_poisson_bernoulli(p: Poisson, q: Bernoulli) -> jax.Array:
     return jnp.where(lam > 0, jnp.inf, -lq0 + jnp.zeros_like(lam))
 
 
-@register_kl(Poisson, Binomial)
+@register_kl(Poisson, Binomial, jit=True)
 def _kl_poisson_binomial(p: Poisson, q: Binomial) -> jax.Array:
     """KL(p ‖ q) from a Poisson to a Binomial distribution.
 
@@ -399,7 +397,7 @@ def _categorical_kl(p: CategoricalParams, q: CategoricalParams, fn: str) -> jax.
     return jnp.maximum(out, 0.0)
 
 
-@register_kl(Categorical, Categorical)
+@register_kl(Categorical, Categorical, jit=True)
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> jax.Array:
     """KL(p ‖ q) between two Categorical distributions.
 
@@ -419,7 +417,7 @@ def _kl_categorical_categorical(p: Categorical, q: Categorical) -> jax.Array:
     return _categorical_kl(p, q, "KL(Categorical ‖ Categorical)")
 
 
-@register_kl(OneHotCategorical, OneHotCategorical)
+@register_kl(OneHotCategorical, OneHotCategorical, jit=True)
 def _kl_onehot_onehot(p: OneHotCategorical, q: OneHotCategorical) -> jax.Array:
     """KL(p ‖ q) between two OneHotCategorical distributions (as for Categorical).
 

@@ -113,12 +113,12 @@ def _infinite(p, q) -> jax.Array:
 # ------------------------------------------------------------------------ same family
 
 
-@register_kl(Gamma, Gamma)
-@register_kl(Chi2, Chi2)
-@register_kl(Chi2, Gamma)
-@register_kl(Gamma, Chi2)
-@register_kl(Exponential, Gamma)
-@register_kl(Gamma, Exponential)
+@register_kl(Gamma, Gamma, jit=True)
+@register_kl(Chi2, Chi2, jit=True)
+@register_kl(Chi2, Gamma, jit=True)
+@register_kl(Gamma, Chi2, jit=True)
+@register_kl(Exponential, Gamma, jit=True)
+@register_kl(Gamma, Exponential, jit=True)
 def _kl_gamma_gamma(p, q):
     """KL(p ‖ q) between two Gamma distributions (also Exponential and Chi2, any pair).
 
@@ -143,7 +143,7 @@ def _kl_gamma_gamma(p, q):
     return gamma_kl(a1, b1, a2, b2)
 
 
-@register_kl(Exponential, Exponential)
+@register_kl(Exponential, Exponential, jit=True)
 def _kl_exponential_exponential(p, q):
     """KL(p ‖ q) between two Exponential distributions.
 
@@ -157,7 +157,7 @@ def _kl_exponential_exponential(p, q):
     return _phi_ratio(lq, lp)
 
 
-@register_kl(InverseGamma, InverseGamma)
+@register_kl(InverseGamma, InverseGamma, jit=True)
 def _kl_inverse_gamma_inverse_gamma(p, q):
     """KL(p ‖ q) between two InverseGamma distributions.
 
@@ -214,7 +214,7 @@ def _gumbel_exponent(a, b, mu, beta, t):
     return ((hi - a) + lo) * t + a * phi1p(t)
 
 
-@register_kl(Gamma, Gumbel)
+@register_kl(Gamma, Gumbel, jit=True)
 def _kl_gamma_gumbel(p, q):
     """KL(p ‖ q) from a Gamma to a Gumbel distribution.
 
@@ -242,7 +242,7 @@ def _kl_gamma_gumbel(p, q):
     return k_min + excess + expm1mx(_gumbel_exponent(a, b, mu, beta, t))
 
 
-@register_kl(Exponential, Gumbel)
+@register_kl(Exponential, Gumbel, jit=True)
 def _kl_exponential_gumbel(p, q):
     """KL(p ‖ q) from an Exponential to a Gumbel distribution.
 
@@ -267,7 +267,7 @@ def _gamma_normal(a, b, mu, sigma, c_a):
     return c_a + 0.5 * _phi_ratio(a, bs * bs) + 0.5 * z * z
 
 
-@register_kl(Gamma, Normal)
+@register_kl(Gamma, Normal, jit=True)
 def _kl_gamma_normal(p, q):
     """KL(p ‖ q) from a Gamma to a Normal distribution.
 
@@ -286,7 +286,7 @@ def _kl_gamma_normal(p, q):
     return _gamma_normal(a, b, mu, sigma, _gamma_normal_gap(a))
 
 
-@register_kl(Exponential, Normal)
+@register_kl(Exponential, Normal, jit=True)
 def _kl_exponential_normal(p, q):
     """KL(p ‖ q) from an Exponential to a Normal distribution.
 
@@ -303,14 +303,14 @@ def _kl_exponential_normal(p, q):
 # --------------------------------------------------------------------- support mismatch
 
 
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, ContinuousBernoulli)
-@register_kl(Gamma, Uniform)
-@register_kl(Gamma, Pareto)
-@register_kl(InverseGamma, Beta)
-@register_kl(InverseGamma, ContinuousBernoulli)
-@register_kl(InverseGamma, Uniform)
-@register_kl(InverseGamma, Pareto)
+@register_kl(Gamma, Beta, jit=True)
+@register_kl(Gamma, ContinuousBernoulli, jit=True)
+@register_kl(Gamma, Uniform, jit=True)
+@register_kl(Gamma, Pareto, jit=True)
+@register_kl(InverseGamma, Beta, jit=True)
+@register_kl(InverseGamma, ContinuousBernoulli, jit=True)
+@register_kl(InverseGamma, Uniform, jit=True)
+@register_kl(InverseGamma, Pareto, jit=True)
 def _kl_gamma_infinity(p, q):
     """KL(p ‖ q) = +inf: p (Gamma, Exponential, Chi2, InverseGamma) lives on (0, ∞), q on a
     bounded interval (Beta, ContinuousBernoulli, Uniform) or on [m, ∞) with m > 0 (Pareto).

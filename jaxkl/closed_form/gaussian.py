@@ -193,7 +193,7 @@ def _lowrank_kl(p, q):
     return out.reshape(batch)
 
 
-@register_kl(MultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, MultivariateNormal, jit=True)
 def _kl_mvn_mvn(p, q):
     """KL(p ‖ q) between two MultivariateNormal distributions.
 
@@ -222,10 +222,10 @@ def _kl_mvn_mvn(p, q):
     return _full_kl(p, q)
 
 
-@register_kl(MultivariateNormal, LowRankMultivariateNormal)
-@register_kl(LowRankMultivariateNormal, MultivariateNormal)
-@register_kl(MultivariateNormal, MultivariateNormalDiag)
-@register_kl(MultivariateNormalDiag, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal, jit=True)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal, jit=True)
+@register_kl(MultivariateNormal, MultivariateNormalDiag, jit=True)
+@register_kl(MultivariateNormalDiag, MultivariateNormal, jit=True)
 def _kl_mvn_structured(p, q):
     """KL(p ‖ q) between a full-covariance MultivariateNormal and a low-rank or diagonal one.
 
@@ -239,9 +239,9 @@ def _kl_mvn_structured(p, q):
     return _full_kl(p, q)
 
 
-@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
-@register_kl(LowRankMultivariateNormal, MultivariateNormalDiag)
-@register_kl(MultivariateNormalDiag, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal, jit=True)
+@register_kl(LowRankMultivariateNormal, MultivariateNormalDiag, jit=True)
+@register_kl(MultivariateNormalDiag, LowRankMultivariateNormal, jit=True)
 def _kl_lowrank(p, q):
     """KL(p ‖ q) between low-rank-plus-diagonal (or diagonal) normals, in O(d·r²).
 
@@ -257,7 +257,7 @@ def _kl_lowrank(p, q):
     return _lowrank_kl(p, q)
 
 
-@register_kl(MultivariateNormalDiag, MultivariateNormalDiag)
+@register_kl(MultivariateNormalDiag, MultivariateNormalDiag, jit=True)
 def _kl_diag_diag(p, q):
     """KL(p ‖ q) between two MultivariateNormalDiag: the sum over the event axis of the
     univariate Normal KL ½v² + φ(v) + ½((μp − μq)/σq)², v = (σp − σq)/σq.
@@ -299,14 +299,14 @@ def _indep_normal_diag(d):
 
 for _Q in (MultivariateNormal, LowRankMultivariateNormal, MultivariateNormalDiag):
 
-    @register_kl(Independent, _Q)
+    @register_kl(Independent, _Q, jit=True)
     def _kl_independent_mvn(p, q):
         """KL(p ‖ q) from Independent(Normal, 1) to a multivariate normal: p as
         MultivariateNormalDiag(loc, scale), then that pair's formula."""
         _check_normal_base(p, p, q)
         return kl_divergence(_indep_normal_diag(p), q)
 
-    @register_kl(_Q, Independent)
+    @register_kl(_Q, Independent, jit=True)
     def _kl_mvn_independent(p, q):
         """KL(p ‖ q) from a multivariate normal to Independent(Normal, 1): q as
         MultivariateNormalDiag(loc, scale), then that pair's formula."""
@@ -314,7 +314,7 @@ for _Q in (MultivariateNormal, LowRankMultivariateNormal, MultivariateNormalDiag
         return kl_divergence(p, _indep_normal_diag(q))
 
 
-@register_kl(Independent, Independent)
+@register_kl(Independent, Independent, jit=True)
 def _kl_independent_independent(p, q):
     """KL(p ‖ q) between two Independent distributions: the base KL summed over the
     reinterpreted axes.

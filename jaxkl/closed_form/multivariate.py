@@ -24,7 +24,7 @@ from ..distributions.dirichlet import Dirichlet
 from ..distributions.multinomial import Multinomial
 from ..distributions.wishart import Wishart, _shifted_halves
 from .discrete import _categorical_kl
-from .registry import cpu_chunked, register_kl
+from .registry import register_kl
 
 __all__: list[str] = []
 
@@ -44,9 +44,7 @@ def _beta_vector(d: Beta) -> jax.Array:
     return jnp.stack([a, b], axis=-1)
 
 
-@register_kl(Dirichlet, Dirichlet)
-@cpu_chunked
-@jax.jit
+@register_kl(Dirichlet, Dirichlet, jit=True, cpu_chunked=True)
 def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> jax.Array:
     """KL(p ‖ q) between two Dirichlet distributions.
 
@@ -76,8 +74,7 @@ def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> jax.Array:
     return log_beta_bregman(a, b)
 
 
-@register_kl(Beta, Dirichlet)
-@jax.jit
+@register_kl(Beta, Dirichlet, jit=True)
 def _kl_beta_dirichlet(p: Beta, q: Dirichlet) -> jax.Array:
     """KL(p ‖ q) from Beta(a, b) to a Dirichlet over two categories.
 
@@ -91,8 +88,7 @@ def _kl_beta_dirichlet(p: Beta, q: Dirichlet) -> jax.Array:
     return beta_kl(a[..., 0], a[..., 1], b[..., 0], b[..., 1])
 
 
-@register_kl(Dirichlet, Beta)
-@jax.jit
+@register_kl(Dirichlet, Beta, jit=True)
 def _kl_dirichlet_beta(p: Dirichlet, q: Beta) -> jax.Array:
     """KL(p ‖ q) from a Dirichlet over two categories to Beta(a, b).
 
@@ -106,8 +102,7 @@ def _kl_dirichlet_beta(p: Dirichlet, q: Beta) -> jax.Array:
     return beta_kl(a[..., 0], a[..., 1], b[..., 0], b[..., 1])
 
 
-@register_kl(Multinomial, Multinomial)
-@jax.jit
+@register_kl(Multinomial, Multinomial, jit=True)
 def _kl_multinomial_multinomial(p: Multinomial, q: Multinomial) -> jax.Array:
     """KL(p ‖ q) between two Multinomial distributions.
 
@@ -241,8 +236,7 @@ def _wishart_scale_part(p: Wishart, q: Wishart, c: jax.Array, cm1: jax.Array) ->
     return c * off + jnp.sum(phi1p(x), axis=-1)
 
 
-@register_kl(Wishart, Wishart)
-@jax.jit
+@register_kl(Wishart, Wishart, jit=True)
 def _kl_wishart_wishart(p: Wishart, q: Wishart) -> jax.Array:
     """KL(p ‖ q) between two Wishart distributions over d × d matrices.
 

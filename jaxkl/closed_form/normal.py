@@ -92,7 +92,7 @@ def _lgamma2_bregman(v: jax.Array) -> jax.Array:
     return jnp.where(near, acc * vs * vs, gammaln(2.0 + vf) - (1.0 - EULER) * vf)
 
 
-@register_kl(Normal, Normal)
+@register_kl(Normal, Normal, jit=True)
 def _kl_normal_normal(p, q):
     """KL(p ‖ q) between two Normal distributions.
 
@@ -118,7 +118,7 @@ def _kl_normal_normal(p, q):
     return _normal_kl(mp, sp, mq, sq)
 
 
-@register_kl(LogNormal, LogNormal)
+@register_kl(LogNormal, LogNormal, jit=True)
 def _kl_lognormal_lognormal(p, q):
     """KL(p ‖ q) between two LogNormal distributions.
 
@@ -133,7 +133,7 @@ def _kl_lognormal_lognormal(p, q):
     return _normal_kl(mp, sp, mq, sq)
 
 
-@register_kl(HalfNormal, HalfNormal)
+@register_kl(HalfNormal, HalfNormal, jit=True)
 def _kl_halfnormal_halfnormal(p, q):
     """KL(p ‖ q) between two HalfNormal distributions.
 
@@ -150,7 +150,7 @@ def _kl_halfnormal_halfnormal(p, q):
     return 0.5 * v * v + _phi_ratio(sp, sq)
 
 
-@register_kl(Laplace, Laplace)
+@register_kl(Laplace, Laplace, jit=True)
 def _kl_laplace_laplace(p, q):
     """KL(p ‖ q) between two Laplace distributions.
 
@@ -167,7 +167,7 @@ def _kl_laplace_laplace(p, q):
     return (bp / bq) * expm1mx(-t) + _phi_ratio(bp, bq)
 
 
-@register_kl(Cauchy, Cauchy)
+@register_kl(Cauchy, Cauchy, jit=True)
 def _kl_cauchy_cauchy(p, q):
     """KL(p ‖ q) between two Cauchy distributions.
 
@@ -191,7 +191,7 @@ def _kl_cauchy_cauchy(p, q):
     return log1p(h * h + m * m)
 
 
-@register_kl(HalfCauchy, HalfCauchy)
+@register_kl(HalfCauchy, HalfCauchy, jit=True)
 def _kl_halfcauchy_halfcauchy(p, q):
     """KL(p ‖ q) between two HalfCauchy distributions.
 
@@ -208,7 +208,7 @@ def _kl_halfcauchy_halfcauchy(p, q):
     return log1p(h * h)
 
 
-@register_kl(Gumbel, Gumbel)
+@register_kl(Gumbel, Gumbel, jit=True)
 def _kl_gumbel_gumbel(p, q):
     """KL(p ‖ q) between two Gumbel distributions.
 
@@ -234,7 +234,7 @@ def _kl_gumbel_gumbel(p, q):
 # ------------------------------------------------------------------ across families
 
 
-@register_kl(Normal, Laplace)
+@register_kl(Normal, Laplace, jit=True)
 def _kl_normal_laplace(p, q):
     """KL(p ‖ q) from a Normal p to a Laplace q.
 
@@ -255,7 +255,7 @@ def _kl_normal_laplace(p, q):
     return _phi_ratio(cs, bq) + (cs / bq) * g + _C_NORMAL_LAPLACE
 
 
-@register_kl(Laplace, Normal)
+@register_kl(Laplace, Normal, jit=True)
 def _kl_laplace_normal(p, q):
     """KL(p ‖ q) from a Laplace p to a Normal q.
 
@@ -274,7 +274,7 @@ def _kl_laplace_normal(p, q):
     return 0.5 * (v * v + z * z) + _phi_ratio(b2, sq) + _C_LAPLACE_NORMAL
 
 
-@register_kl(Gumbel, Normal)
+@register_kl(Gumbel, Normal, jit=True)
 def _kl_gumbel_normal(p, q):
     """KL(p ‖ q) from a Gumbel p to a Normal q.
 
@@ -295,7 +295,7 @@ def _kl_gumbel_normal(p, q):
     return 0.5 * (v * v + z * z) + _phi_ratio(sd, sq) + _C_GUMBEL_NORMAL
 
 
-@register_kl(Normal, Gumbel)
+@register_kl(Normal, Gumbel, jit=True)
 def _kl_normal_gumbel(p, q):
     """KL(p ‖ q) from a Normal p to a Gumbel q.
 
@@ -348,4 +348,4 @@ _BOUNDED_BELOW = (
 
 for _P in _REAL_LINE:
     for _Q in _BOUNDED_BELOW:
-        register_kl(_P, _Q)(_kl_infinite)
+        register_kl(_P, _Q, jit=True)(_kl_infinite)

@@ -98,7 +98,7 @@ def _lgamma1p_bregman(d: jax.Array) -> jax.Array:
 # ------------------------------------------------------------------------ same family
 
 
-@register_kl(Weibull, Weibull)
+@register_kl(Weibull, Weibull, jit=True)
 def _kl_weibull_weibull(p, q):
     """KL(p ‖ q) between two Weibull distributions.
 
@@ -129,7 +129,7 @@ def _kl_weibull_weibull(p, q):
     return expm1mx(u) + breg
 
 
-@register_kl(Pareto, Pareto)
+@register_kl(Pareto, Pareto, jit=True)
 def _kl_pareto_pareto(p, q):
     """KL(p ‖ q) between two Pareto distributions.
 
@@ -149,7 +149,7 @@ def _kl_pareto_pareto(p, q):
 # ----------------------------------------------------------------------- across families
 
 
-@register_kl(Weibull, Gamma)
+@register_kl(Weibull, Gamma, jit=True)
 def _kl_weibull_gamma(p, q):
     """KL(p ‖ q) from a Weibull to a Gamma distribution (also to Exponential and Chi2).
 
@@ -193,7 +193,7 @@ def _pareto_alpha(alpha: jax.Array, lower: float) -> tuple[jax.Array, jax.Array]
     return ok, jnp.where(ok, alpha, lower + 1.0)
 
 
-@register_kl(Pareto, Exponential)
+@register_kl(Pareto, Exponential, jit=True)
 def _kl_pareto_exponential(p, q):
     """KL(p ‖ q) from a Pareto to an Exponential distribution.
 
@@ -211,7 +211,7 @@ def _kl_pareto_exponential(p, q):
     return jnp.where(ok, kl, jnp.inf)
 
 
-@register_kl(Pareto, Gamma)
+@register_kl(Pareto, Gamma, jit=True)
 def _kl_pareto_gamma(p, q):
     """KL(p ‖ q) from a Pareto to a Gamma distribution (also to Chi2).
 
@@ -240,7 +240,7 @@ def _kl_pareto_gamma(p, q):
     return jnp.where(ok, kl, jnp.inf)
 
 
-@register_kl(Pareto, Normal)
+@register_kl(Pareto, Normal, jit=True)
 def _kl_pareto_normal(p, q):
     """KL(p ‖ q) from a Pareto to a Normal distribution.
 
@@ -268,13 +268,13 @@ def _kl_pareto_normal(p, q):
 # --------------------------------------------------------------------- support mismatch
 
 
-@register_kl(Weibull, Beta)
-@register_kl(Weibull, ContinuousBernoulli)
-@register_kl(Weibull, Uniform)
-@register_kl(Weibull, Pareto)
-@register_kl(Pareto, Beta)
-@register_kl(Pareto, ContinuousBernoulli)
-@register_kl(Pareto, Uniform)
+@register_kl(Weibull, Beta, jit=True)
+@register_kl(Weibull, ContinuousBernoulli, jit=True)
+@register_kl(Weibull, Uniform, jit=True)
+@register_kl(Weibull, Pareto, jit=True)
+@register_kl(Pareto, Beta, jit=True)
+@register_kl(Pareto, ContinuousBernoulli, jit=True)
+@register_kl(Pareto, Uniform, jit=True)
 def _kl_positive_infinity(p, q):
     """KL(p ‖ q) = +inf: p puts mass outside q's support.
 

@@ -178,8 +178,7 @@ def _beta_log_mode_density(a: jax.Array, b: jax.Array, terms: int) -> jax.Array:
 # ------------------------------------------------------------------ Uniform ‖ *
 
 
-@register_kl(Uniform, Uniform)
-@jax.jit
+@register_kl(Uniform, Uniform, jit=True)
 def _kl_uniform_uniform(p, q):
     """KL(p ‖ q) between two Uniform distributions.
 
@@ -216,8 +215,7 @@ def _unit_interval_args(low: jax.Array, high: jax.Array):
     return ok, jnp.where(ok, low, 0.25), jnp.where(ok, high, 0.75)
 
 
-@register_kl(Uniform, Beta)
-@jax.jit
+@register_kl(Uniform, Beta, jit=True)
 def _kl_uniform_beta(p, q):
     """KL(p ‖ q) for p = Uniform(l, h) and q = Beta(a, b).
 
@@ -261,8 +259,7 @@ def _kl_uniform_beta(p, q):
     return _inf_where(ok, jnp.maximum(jnp.where(conc, kl_conc, kl_flat), 0.0))
 
 
-@register_kl(Uniform, ContinuousBernoulli)
-@jax.jit
+@register_kl(Uniform, ContinuousBernoulli, jit=True)
 def _kl_uniform_continuous_bernoulli(p, q):
     """KL(p ‖ q) for p = Uniform(l, h) and q = ContinuousBernoulli(λ), η = logit λ.
 
@@ -280,9 +277,8 @@ def _kl_uniform_continuous_bernoulli(p, q):
     return _inf_where(ok, jnp.maximum(kl, 0.0))
 
 
-@register_kl(Uniform, Exponential)
-@register_kl(Uniform, Gamma)
-@jax.jit
+@register_kl(Uniform, Exponential, jit=True)
+@register_kl(Uniform, Gamma, jit=True)
 def _kl_uniform_gamma(p, q):
     """KL(p ‖ q) for p = Uniform(l, h) and q = Gamma(k, rate b) (Exponential: k = 1).
 
@@ -306,8 +302,7 @@ def _kl_uniform_gamma(p, q):
     return _inf_where(ok, jnp.maximum(kl, 0.0))
 
 
-@register_kl(Uniform, Normal)
-@jax.jit
+@register_kl(Uniform, Normal, jit=True)
 def _kl_uniform_normal(p, q):
     """KL(p ‖ q) for p = Uniform(l, h) and q = Normal(μ, σ).
 
@@ -322,8 +317,7 @@ def _kl_uniform_normal(p, q):
     return _UNIFORM_NEGENTROPY + normal_kl_moments(0.5 * (low + high), w * w / 12.0, loc, scale)
 
 
-@register_kl(Uniform, Gumbel)
-@jax.jit
+@register_kl(Uniform, Gumbel, jit=True)
 def _kl_uniform_gumbel(p, q):
     """KL(p ‖ q) for p = Uniform(l, h) and q = Gumbel(μ, β).
 
@@ -342,8 +336,7 @@ def _kl_uniform_gumbel(p, q):
     return expm1mx(s - z) + (s + 1.0 - jnp.log(2.0 * a))
 
 
-@register_kl(Uniform, Pareto)
-@jax.jit
+@register_kl(Uniform, Pareto, jit=True)
 def _kl_uniform_pareto(p, q):
     """KL(p ‖ q) for p = Uniform(l, h) and q = Pareto(m, α).
 
@@ -367,7 +360,6 @@ def _kl_uniform_pareto(p, q):
 # ------------------------------------------------------- ContinuousBernoulli ‖ *
 
 
-@jax.jit
 def cb_bregman(u1: jax.Array, u2: jax.Array, d: jax.Array) -> jax.Array:
     """B_S(u1, u2) = S(u2) − S(u1) − L(u1)·d ≥ 0, S(u) = log(sinh u / u), d = u2 − u1.
 
@@ -401,8 +393,7 @@ def cb_bregman(u1: jax.Array, u2: jax.Array, d: jax.Array) -> jax.Array:
     return jnp.maximum(jnp.where(close, quad, jnp.where(big, decomposed, direct)), 0.0)
 
 
-@register_kl(ContinuousBernoulli, ContinuousBernoulli)
-@jax.jit
+@register_kl(ContinuousBernoulli, ContinuousBernoulli, jit=True)
 def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     """KL(p ‖ q) between two ContinuousBernoulli distributions.
 
@@ -438,8 +429,7 @@ def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
     return cb_bregman(up, uq, d)
 
 
-@register_kl(ContinuousBernoulli, Uniform)
-@jax.jit
+@register_kl(ContinuousBernoulli, Uniform, jit=True)
 def _kl_continuous_bernoulli_uniform(p, q):
     """KL(p ‖ q) for p = ContinuousBernoulli(λ) and q = Uniform(l, h).
 
@@ -471,8 +461,7 @@ def cb_exponential_gap(u: jax.Array, m: jax.Array) -> jax.Array:
     return jnp.where(mid, cb_neg_entropy(um) + 1.0 + jnp.log(mm), tail)
 
 
-@register_kl(ContinuousBernoulli, Exponential)
-@jax.jit
+@register_kl(ContinuousBernoulli, Exponential, jit=True)
 def _kl_continuous_bernoulli_exponential(p, q):
     """KL(p ‖ q) for p = ContinuousBernoulli(λ) and q = Exponential(b).
 
@@ -489,8 +478,7 @@ def _kl_continuous_bernoulli_exponential(p, q):
     return cb_exponential_gap(u, m) + phi_ratio(rate * m, jnp.ones_like(m))
 
 
-@register_kl(ContinuousBernoulli, Normal)
-@jax.jit
+@register_kl(ContinuousBernoulli, Normal, jit=True)
 def _kl_continuous_bernoulli_normal(p, q):
     """KL(p ‖ q) for p = ContinuousBernoulli(λ) and q = Normal(μ, σ).
 
@@ -507,8 +495,7 @@ def _kl_continuous_bernoulli_normal(p, q):
     return negentropy + normal_kl_moments(m, v, loc, scale)
 
 
-@register_kl(ContinuousBernoulli, Pareto)
-@jax.jit
+@register_kl(ContinuousBernoulli, Pareto, jit=True)
 def _kl_continuous_bernoulli_pareto(p, q):
     """KL(p ‖ q) = +inf: p has mass on (0, scale), where the Pareto density is 0."""
     u = 0.5 * p.logits

@@ -38,7 +38,6 @@ from .uniform import common
 __all__: list[str] = []
 
 
-@jax.jit
 def log_i0_bregman(k1: jax.Array, k2: jax.Array) -> jax.Array:
     """B_F(κ1, κ2) = log I0(κ2) − log I0(κ1) − (I1(κ1)/I0(κ1))(κ2 − κ1) ≥ 0 (see the module)."""
     k0, _ = _asym(k1)
@@ -57,8 +56,7 @@ def log_i0_bregman(k1: jax.Array, k2: jax.Array) -> jax.Array:
     return jnp.maximum(jnp.where(big, asym, jnp.where(close, quad, direct)), 0.0)
 
 
-@register_kl(VonMises, VonMises)
-@jax.jit
+@register_kl(VonMises, VonMises, jit=True)
 def _kl_vonmises_vonmises(p, q):
     """KL(p ‖ q) between two von Mises distributions.
 
