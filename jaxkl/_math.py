@@ -359,7 +359,6 @@ def _nested_array(value: list | tuple) -> np.ndarray | jax.Array | None:
 
 def jit_entry(
     static_argnames: tuple[str, ...],
-    config: Callable[[], tuple] | None = None,
     *,
     plain_if: Callable[[dict], bool] | None = None,
     pytree_argnames: tuple[str, ...] = (),
@@ -376,13 +375,12 @@ def jit_entry(
     argument that is not an array, a Python number, a (nested) list or tuple of numbers, or
     ``None``, or for which ``plain_if(arguments)`` is true, runs the plain function, which
     raises its own errors. Lists and tuples are converted to arrays first (``_nested_array``).
-    ``config()`` returns module settings the trace depends on (tests change them): each value
-    gets its own compiled function. Inside an outer ``jit`` the call is inlined.
+    Inside an outer ``jit`` the call is inlined.
     """
 
     def decorate(fn):
-        compiled: dict = {}
         signature = inspect.signature(fn)
+        compiled = jax.jit(fn, static_argnames=static_argnames)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -407,17 +405,7 @@ def jit_entry(
                     arguments[name] = value
                 elif not _jit_arg_ok(value):
                     return fn(*args, **kwargs)
-            key = config() if config is not None else ()
-            f = compiled.get(key)
-            if f is None:
-                # A new function object per setting: jax.jit keys its trace cache on the
-                # function, so jitting ``fn`` itself again would reuse the old trace.
-                @functools.wraps(fn)
-                def bound(*args, **kwargs):
-                    return fn(*args, **kwargs)
-
-                f = compiled[key] = jax.jit(bound, static_argnames=static_argnames)
-            return f(**arguments)
+            return compiled(**arguments)
 
         return wrapper
 

@@ -188,28 +188,29 @@ _ROW_BLOCK_MIN = 2**20  # entries below which one reduction is as fast
 
 def _row_blocked(p: jax.Array, axis: int) -> bool:
     """Whether the last-axis reduction of ``p``'s shape runs over row blocks (CPU, old jaxlib)."""
-    from .logits import _use_blocks
+    from .logits.engine import DEFAULT_PLAN, use_blocks  # local: the logits engine imports this module
 
     return (
         _REDUCTION_MATERIALIZES
         and p.ndim >= 2
         and axis == p.ndim - 1
         and p.size >= _ROW_BLOCK_MIN
-        and _use_blocks(p.dtype)
+        and use_blocks(DEFAULT_PLAN, p.dtype)
     )
 
 
 def _row_block_sum(term, p: jax.Array, q: jax.Array, keepdims: bool) -> jax.Array:
     """Σ over the last axis of ``term(p, q)``, computed over blocks of rows."""
-    from .logits import _map_row_blocks
+    from .logits.engine import DEFAULT_PLAN, map_row_blocks  # local: the logits engine imports this module
 
     batch, k = p.shape[:-1], p.shape[-1]
     n = math.prod(batch)
-    (out,) = _map_row_blocks(
+    (out,) = map_row_blocks(
         lambda blocks: (jnp.sum(term(blocks[0], blocks[1]), axis=-1, keepdims=True),),
         [p.reshape(n, k), q.reshape(n, k)],
         n,
         k,
+        DEFAULT_PLAN,
     )
     return out.reshape(batch + ((1,) if keepdims else ()))
 

@@ -18,10 +18,10 @@ import jax.numpy as jnp
 from jax import lax
 from jax.typing import ArrayLike
 
-from . import logits as _logits
 from ._math import jit_entry
 from .discrete import broadcast_mask
-from .logits import _check_temperature, _compute_dtype, _divisor_at_most, _kl_grads, _normalizers, _prepare, _use_blocks
+from .logits.engine import DEFAULT_PLAN, check_temperature, divisor_at_most, normalizers, prepare, row_dtype, use_blocks
+from .logits.kl import kl_grads
 
 __all__ = ["fused_linear_kl"]
 
@@ -34,9 +34,7 @@ def _chunk_logits(h, w, cdt):
 
 def _linear_setup(hidden, weight, t_logits, t_hidden, t_weight, m, inv_t, reverse, chunk):
     """Per-chunk closures shared by the forward and backward passes."""
-    cdt = _compute_dtype(
-        hidden.dtype, weight.dtype, *(x.dtype for x in (t_logits, t_hidden, t_weight) if x is not None)
-    )
+    cdt = row_dtype(hidden.dtype, weight.dtype, *(x.dtype for x in (t_logits, t_hidden, t_weight) if x is not None))
     n = hidden.shape[0]
     nb = n // chunk
 
@@ -62,8 +60,8 @@ def _linear_kl_fwd(hidden, weight, t_logits, t_hidden, t_weight, m, inv_t, rever
 
     def body(i, acc):
         a, b, mi = logits(i)
-        A, B = _prepare(a, b, None if mi is None else mi[:, None], inv_t, cdt)
-        stats, kl = _normalizers(A, B, with_kl=True, fused=not _use_blocks(cdt))
+        A, B = prepare(a, b, None if mi is None else mi[:, None], inv_t, cdt)
+        stats, kl = normalizers(A, B, with_kl=True, fused=not use_blocks(DEFAULT_PLAN, cdt))
         return lax.dynamic_update_slice_in_dim(acc, jnp.concatenate([kl, *stats], axis=1), i * chunk, 0)
 
     out = lax.fori_loop(0, nb, body, jnp.zeros((hidden.shape[0], 7), cdt))
@@ -84,7 +82,7 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
         dh, dw = carry
         a, b, mi = logits(i)
         st = [rows(stats[:, k : k + 1], i) for k in range(6)]
-        (dz,) = _kl_grads(
+        (dz,) = kl_grads(
             [a, b, None if mi is None else mi[:, None]],
             [rows(g, i), rows(kl0, i), *st],
             inv_t,
@@ -104,7 +102,7 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
 _linear_kl.defvjp(_linear_kl_fwd, _linear_kl_bwd)
 
 
-@jit_entry(("reverse", "temperature", "chunk_rows"), config=lambda: _settings())
+@jit_entry(("reverse", "temperature", "chunk_rows"))
 def fused_linear_kl(
     hidden: ArrayLike,
     weight: ArrayLike,
@@ -164,7 +162,7 @@ def fused_linear_kl(
       [0.433781, 0.0]
     """
     fn = "jaxkl.fused_linear_kl"
-    inv_t = _check_temperature(fn, temperature)
+    inv_t = check_temperature(fn, temperature)
     h, w = jnp.asarray(hidden), jnp.asarray(weight)
     if w.ndim != 2 or h.ndim < 1 or h.shape[-1] != w.shape[0]:
         raise ValueError(f"{fn}: `hidden` [..., H] and `weight` [H, V] do not match: shapes {h.shape} and {w.shape}")
@@ -192,14 +190,10 @@ def fused_linear_kl(
     if where is not None:
         m = broadcast_mask(fn, where, batch).reshape(n)
     if chunk_rows is None:
-        chunk = _divisor_at_most(n, _LINEAR_CHUNK_ELEMENTS // max(v, 1))
+        chunk = divisor_at_most(n, _LINEAR_CHUNK_ELEMENTS // max(v, 1))
     else:
         chunk = int(chunk_rows)
         if chunk < 1 or n % chunk:
             raise ValueError(f"{fn}: `chunk_rows`={chunk_rows} must be a positive divisor of the {n} rows")
     out = _linear_kl(h.reshape(n, h.shape[-1]), w, tl, th, tw, m, inv_t, bool(reverse), chunk)
     return out.reshape(batch)
-
-
-def _settings() -> tuple:
-    return (_logits._FORCE_BLOCKS, _logits._BLOCK_ELEMENTS, _LINEAR_CHUNK_ELEMENTS)

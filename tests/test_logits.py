@@ -120,43 +120,43 @@ def test_bad_inputs():
     np.testing.assert_allclose(out, _ref([1, 2, 3], [3, 2, 1]), rtol=1e-12)
 
 
-def test_eager_and_nested_calls_follow_the_module_settings(monkeypatch):
-    """The row-block switch reaches calls made after it changes, eager or inside an outer
-    trace (the compiled entry points must not reuse a trace made under the other setting)."""
-    import jaxkl.logits as L
+def test_the_row_plan_reaches_eager_and_nested_calls():
+    """The row plan is a static argument: an eager call compiled under one plan is not
+    reused for another, eager or inside an outer trace."""
+    from jaxkl.logits.engine import RowPlan
+    from jaxkl.logits.kl import kl_logits_planned
 
     a = jnp.zeros((4, 8))
 
-    def loops(force):
-        monkeypatch.setattr(L, "_FORCE_BLOCKS", force)
-        monkeypatch.setattr(L, "_BLOCK_ELEMENTS", 8)
-        jaxkl.kl_logits(a, a)  # an eager call first, to fill the cache for this setting
-        return "scan" in str(jax.make_jaxpr(lambda a, b: jaxkl.kl_logits(a, b))(a, a))  # the row-block loop
+    def loops(blocks):
+        plan = RowPlan(blocks=blocks, block_elements=8)
+        kl_logits_planned(a, a, plan=plan)  # an eager call first, to fill the cache for this plan
+        jaxpr = jax.make_jaxpr(lambda a, b: kl_logits_planned(a, b, plan=plan))(a, a)
+        return "scan" in str(jaxpr)  # the row-block loop
 
     assert [loops(True), loops(False), loops(True)] == [True, False, True]
 
 
-def test_jit_entry_compiles_once_per_config_and_static_value():
+def test_jit_entry_compiles_once_per_static_value():
     """Eager calls of the public logits functions run through ``_math.jit_entry``: traced once
-    per input structure, static value and module setting; an unhashable static value runs
-    the plain function (whose own error names the argument)."""
+    per input structure and static value; an unhashable static value runs the plain
+    function (whose own error names the argument)."""
     from jaxkl._math import jit_entry
 
-    traces, setting = [], [0]
+    traces = []
 
-    @jit_entry(("scale",), config=lambda: (setting[0],))
+    @jit_entry(("scale",))
     def f(x, *, scale=1.0):
         traces.append(scale)
-        return x * scale + setting[0]
+        return x * scale + 1.0
 
     x = jnp.arange(3.0)
     for _ in range(3):
-        np.testing.assert_allclose(f(x, scale=2.0), [0.0, 2.0, 4.0])
+        np.testing.assert_allclose(f(x, scale=2.0), [1.0, 3.0, 5.0])
     assert traces == [2.0]
-    setting[0] = 1  # a module setting the trace depends on: a new compilation
-    np.testing.assert_allclose(f(x, scale=2.0), [1.0, 3.0, 5.0])
-    assert traces == [2.0, 2.0]
     f(x, scale=3.0)
+    assert traces == [2.0, 3.0]
+    f(x[:2], scale=3.0)  # a new shape
     assert len(traces) == 3
     np.testing.assert_allclose(f(x, scale=jnp.array(2.0)), [1.0, 3.0, 5.0])  # unhashable: plain call
     assert isinstance(traces[-1], jax.Array)

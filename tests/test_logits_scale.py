@@ -1,10 +1,13 @@
 """kl_logits / jsd_logits at [tokens, vocab] scale: memory, accuracy near p = q, bf16,
 masks, temperature, both code paths (row blocks and fused), sharding, RL estimators."""
 
+import dataclasses
+import functools
 import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -14,17 +17,31 @@ import scipy.special as sp
 from jax.test_util import check_grads
 
 import jaxkl
-import jaxkl.logits as L
+from jaxkl.logits.engine import RowPlan
+from jaxkl.logits.jsd import jsd_logits_planned
+from jaxkl.logits.kl import kl_logits_planned
 
 pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
 
 
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """``kl_logits`` and ``jsd_logits`` with their rows reduced one way (``RowPlan``)."""
+
+    name: str
+    kl_logits: Callable
+    jsd_logits: Callable
+
+
 @pytest.fixture(params=["blocks", "fused"])
-def path(request, monkeypatch):
+def path(request):
     """Run a test on the row-block path (tiny blocks, so loops really run) and the fused one."""
-    monkeypatch.setattr(L, "_FORCE_BLOCKS", request.param == "blocks")
-    monkeypatch.setattr(L, "_BLOCK_ELEMENTS", 64)
-    return request.param
+    plan = RowPlan(blocks=request.param == "blocks", block_elements=64)
+    return Route(
+        request.param,
+        functools.partial(kl_logits_planned, plan=plan),
+        functools.partial(jsd_logits_planned, plan=plan),
+    )
 
 
 def _ref_kl(a, b, t=1.0):
@@ -88,7 +105,7 @@ def test_kl_float32_relative_accuracy_down_to_p_near_q(spread, path, rng):
     a = (4 * rng.standard_normal((6, 200))).astype(np.float32)
     b = (a + 7.0 + spread * rng.standard_normal(a.shape)).astype(np.float32)
     want = _mp_kl(a, b)
-    got = np.asarray(jax.jit(lambda a, b: jaxkl.kl_logits(a, b))(a, b))
+    got = np.asarray(jax.jit(lambda a, b: path.kl_logits(a, b))(a, b))
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=0)
     if spread <= 1e-4:
         lp, lq = jax.nn.log_softmax(a), jax.nn.log_softmax(b)
@@ -102,7 +119,7 @@ def test_kl_float32_tied_logits_keep_relative_accuracy(v, path, rng):
     the case where the two non-negative parts of the near-p = q formula cancel by ~V (seen
     at 0.8 % relative error for V = 8192 before such rows were summed a second time). Mixed
     with random rows, so that only some rows of a block take the second sum."""
-    if path == "fused" and v > 32:
+    if path.name == "fused" and v > 32:
         pytest.skip("XLA:CPU's fused multi-output reduction sums a row in order: ~V·ulp/2 for flat rows")
     a = np.zeros((6, v), np.float32)
     b = a.copy()
@@ -110,17 +127,17 @@ def test_kl_float32_tied_logits_keep_relative_accuracy(v, path, rng):
     a[3:] = 2 * rng.standard_normal((3, v))
     b[3:] = a[3:] + 1e-3 * rng.standard_normal((3, v))
     want = _mp_kl(a, b)
-    got = np.asarray(jax.jit(lambda a, b: jaxkl.kl_logits(a, b))(a, b))
+    got = np.asarray(jax.jit(lambda a, b: path.kl_logits(a, b))(a, b))
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=0)
     want_jsd = np.array([_mp_jsd(a[i : i + 1], b[i : i + 1], 0.5)[0] for i in range(3)])
-    np.testing.assert_allclose(np.asarray(jaxkl.jsd_logits(a[:3], b[:3])), want_jsd, rtol=2e-5, atol=0)
+    np.testing.assert_allclose(np.asarray(path.jsd_logits(a[:3], b[:3])), want_jsd, rtol=2e-5, atol=0)
 
 
 @pytest.mark.parametrize("spread", [3.0, 1e-3], ids=lambda s: f"spread={s:g}")
 def test_kl_gradients_float32(spread, path, rng):
     a = (3 * rng.standard_normal((10, 257))).astype(np.float32)
     b = (a + spread * rng.standard_normal(a.shape)).astype(np.float32)
-    ga, gb = jax.jit(lambda a, b: _grads(jaxkl.kl_logits, a, b))(a, b)
+    ga, gb = jax.jit(lambda a, b: _grads(path.kl_logits, a, b))(a, b)
     ra, rb = _ref_kl_grads(a, b)
     scale = np.max(np.abs(ra))
     np.testing.assert_allclose(ga, ra, rtol=1e-4, atol=1e-4 * scale)
@@ -131,23 +148,23 @@ def test_kl_float64_and_check_grads(path, rng):
     with jax.enable_x64(True):
         a = rng.standard_normal((5, 40))
         b = a + 0.1 * rng.standard_normal((5, 40))
-        np.testing.assert_allclose(jaxkl.kl_logits(a, b), _ref_kl(a, b), rtol=1e-12)
-        check_grads(lambda a, b: jaxkl.kl_logits(a, b), (a, b), order=1, modes=["rev"])
+        np.testing.assert_allclose(path.kl_logits(a, b), _ref_kl(a, b), rtol=1e-12)
+        check_grads(lambda a, b: path.kl_logits(a, b), (a, b), order=1, modes=["rev"])
 
 
 def test_temperature(path, rng):
     a = rng.standard_normal((6, 50)).astype(np.float32)
     b = rng.standard_normal((6, 50)).astype(np.float32)
-    got = jaxkl.kl_logits(a, b, temperature=2.5)
+    got = path.kl_logits(a, b, temperature=2.5)
     np.testing.assert_allclose(got, _ref_kl(a, b, 2.5), rtol=2e-5)
-    ga, gb = _grads(jaxkl.kl_logits, a, b, temperature=2.5)
+    ga, gb = _grads(path.kl_logits, a, b, temperature=2.5)
     ra, rb = _ref_kl_grads(a, b, 2.5)
     np.testing.assert_allclose(ga, ra, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(gb, rb, rtol=1e-4, atol=1e-7)
     with pytest.raises(ValueError, match="temperature"):
-        jaxkl.kl_logits(a, b, temperature=0.0)
+        path.kl_logits(a, b, temperature=0.0)
     with pytest.raises(TypeError, match="temperature"):
-        jax.jit(lambda t: jaxkl.kl_logits(a, b, temperature=t))(1.0)
+        jax.jit(lambda t: path.kl_logits(a, b, temperature=t))(1.0)
 
 
 def test_bfloat16_inputs(path, rng):
@@ -156,7 +173,7 @@ def test_bfloat16_inputs(path, rng):
     a = jnp.asarray(3 * rng.standard_normal((8, 129)), jnp.bfloat16)
     b = jnp.asarray(3 * rng.standard_normal((8, 129)), jnp.bfloat16)
     a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
-    for f, ref in [(jaxkl.kl_logits, _ref_kl(a32, b32)), (jaxkl.jsd_logits, _ref_jsd(a32, b32, 0.5))]:
+    for f, ref in [(path.kl_logits, _ref_kl(a32, b32)), (path.jsd_logits, _ref_jsd(a32, b32, 0.5))]:
         out = f(a, b)
         assert out.dtype == jnp.float32
         np.testing.assert_allclose(out, ref, rtol=2e-5)
@@ -172,7 +189,7 @@ def test_bfloat16_inputs(path, rng):
 
 @pytest.mark.parametrize("fn", ["kl", "jsd"])
 def test_row_mask_contributes_nothing_and_gets_zero_gradient(fn, path, rng):
-    f = jaxkl.kl_logits if fn == "kl" else jaxkl.jsd_logits
+    f = path.kl_logits if fn == "kl" else path.jsd_logits
     a = rng.standard_normal((9, 31)).astype(np.float32)
     b = rng.standard_normal((9, 31)).astype(np.float32)
     a[4] = np.nan  # an ignored row may hold anything
@@ -191,9 +208,9 @@ def test_entry_mask_equals_dropping_the_entries(path, rng):
     a = rng.standard_normal((4, 20)).astype(np.float32)
     b = rng.standard_normal((4, 20)).astype(np.float32)
     keep = rng.random(20) > 0.3
-    np.testing.assert_allclose(jaxkl.kl_logits(a, b, where=keep), _ref_kl(a[:, keep], b[:, keep]), rtol=2e-5)
-    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, where=keep), _ref_jsd(a[:, keep], b[:, keep], 0.5), rtol=2e-5)
-    ga, _ = _grads(jaxkl.kl_logits, a, b, where=keep)
+    np.testing.assert_allclose(path.kl_logits(a, b, where=keep), _ref_kl(a[:, keep], b[:, keep]), rtol=2e-5)
+    np.testing.assert_allclose(path.jsd_logits(a, b, where=keep), _ref_jsd(a[:, keep], b[:, keep], 0.5), rtol=2e-5)
+    ga, _ = _grads(path.kl_logits, a, b, where=keep)
     assert np.all(np.asarray(ga)[:, ~keep] == 0.0)
 
 
@@ -212,11 +229,11 @@ def test_mask_validation():
 def test_jsd_against_float64(beta, path, rng):
     a = (3 * rng.standard_normal((7, 64))).astype(np.float32)
     b = (3 * rng.standard_normal((7, 64))).astype(np.float32)
-    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, beta=beta), _ref_jsd(a, b, beta), rtol=2e-5)
+    np.testing.assert_allclose(path.jsd_logits(a, b, beta=beta), _ref_jsd(a, b, beta), rtol=2e-5)
     with jax.enable_x64(True):
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
-        np.testing.assert_allclose(jaxkl.jsd_logits(a64, b64, beta=beta), _ref_jsd(a64, b64, beta), rtol=1e-12)
-        check_grads(lambda a, b: jaxkl.jsd_logits(a, b, beta=beta), (a64, b64), order=1, modes=["rev"])
+        np.testing.assert_allclose(path.jsd_logits(a64, b64, beta=beta), _ref_jsd(a64, b64, beta), rtol=1e-12)
+        check_grads(lambda a, b: path.jsd_logits(a, b, beta=beta), (a64, b64), order=1, modes=["rev"])
 
 
 def _mp_jsd(a, b, beta):
@@ -241,7 +258,7 @@ def _mp_jsd(a, b, beta):
 def test_jsd_near_p_equals_q_relative(spread, path, rng):
     a = (4 * rng.standard_normal((4, 150))).astype(np.float32)
     b = (a + 5.0 + spread * rng.standard_normal(a.shape)).astype(np.float32)
-    np.testing.assert_allclose(jaxkl.jsd_logits(a, b, beta=0.3), _mp_jsd(a, b, 0.3), rtol=2e-5)
+    np.testing.assert_allclose(path.jsd_logits(a, b, beta=0.3), _mp_jsd(a, b, 0.3), rtol=2e-5)
 
 
 def test_jsd_beta_endpoints_and_bounds(rng):
@@ -262,9 +279,9 @@ def test_jsd_extreme_logits_no_nan(path):
     mixture is formed in log space, so values and gradients stay finite."""
     a = np.array([[0.0, -2000.0, -50.0, 3.0]], np.float32)
     b = np.array([[-3000.0, 0.0, 10.0, -800.0]], np.float32)
-    out = jaxkl.jsd_logits(a, b)
+    out = path.jsd_logits(a, b)
     np.testing.assert_allclose(out, _ref_jsd(a, b, 0.5), rtol=2e-5)
-    ga, gb = _grads(jaxkl.jsd_logits, a, b)
+    ga, gb = _grads(path.jsd_logits, a, b)
     assert np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))
 
 
@@ -312,7 +329,7 @@ _SHARDING_SCRIPT = textwrap.dedent(
     def run(f, a, b):
         return jax.jit(jax.value_and_grad(lambda a, b: jnp.sum(f(a, b)), argnums=(0, 1)))(a, b)
 
-    for name, f in [("kl", jaxkl.kl_logits), ("jsd", jaxkl.jsd_logits)]:
+    for name, f in [("kl", KL), ("jsd", JSD)]:
         v0, (ga0, gb0) = run(f, a, b)
         per_row0 = f(a, b)
         for spec in [P("x", None), P(None, "x")]:
@@ -344,8 +361,13 @@ def test_sharded_over_tokens_and_vocabulary(blocks, tmp_path):
     unsharded values and gradients, and the gradients keep the inputs' sharding."""
     script = tmp_path / "sharded.py"
     # blocks of 8 rows (2048 entries): the 8 token shards divide them
-    force = f"import jaxkl.logits as L; L._FORCE_BLOCKS = {blocks}; L._BLOCK_ELEMENTS = 2048\n"
-    script.write_text(force + _SHARDING_SCRIPT)
+    plan = (
+        "import functools\nfrom jaxkl.logits.engine import RowPlan\n"
+        "from jaxkl.logits.jsd import jsd_logits_planned\nfrom jaxkl.logits.kl import kl_logits_planned\n"
+        f"plan = RowPlan(blocks={blocks}, block_elements=2048)\n"
+        "KL = functools.partial(kl_logits_planned, plan=plan)\nJSD = functools.partial(jsd_logits_planned, plan=plan)\n"
+    )
+    script.write_text(plan + _SHARDING_SCRIPT)
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu")
     res = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr
