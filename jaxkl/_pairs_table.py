@@ -22,10 +22,11 @@ COMMAND = "python -m jaxkl pairs --write README.md docs/closed-forms.md"
 def _families() -> list[type]:
     from . import distributions
 
+    classes = [getattr(distributions, name) for name in sorted(distributions.__all__)]
     return [
-        getattr(distributions, name)
-        for name in sorted(distributions.__all__)
-        if getattr(distributions, name) is not distributions.Distribution
+        c
+        for c in classes
+        if isinstance(c, type) and issubclass(c, distributions.Distribution) and c is not distributions.Distribution
     ]
 
 

@@ -54,70 +54,39 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._math import EULER, LN2, LOG_PI, compute_dtype
+from ._math import LOG_PI, compute_dtype
 from ._special import expm1mx
 from .distributions._base import Distribution
-from .distributions.beta import Beta, Kumaraswamy
-from .distributions.categorical import Categorical, OneHotCategorical
-from .distributions.delta import Delta
-from .distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
-from .distributions.gamma import Gamma, InverseGamma
-from .distributions.location_scale import Cauchy, Gumbel, HalfCauchy, Laplace, Logistic, StudentT
-from .distributions.mixture import MixtureSameFamily
-from .distributions.multinomial import Multinomial
-from .distributions.normal import HalfNormal, LogNormal, Normal
-from .distributions.positive import Pareto, Weibull
-from .distributions.uniform import ContinuousBernoulli, Uniform
-from .distributions.von_mises import VonMises
+from .distributions._support import CIRCLE, DISCRETE, INTERVAL, LOWER, REAL, Support, x_of_y, y_of_x
 from .interop import convert_foreign
 
 __all__ = ["quadrature_kl"]
 
-_REAL, _LOWER, _INTERVAL = "real", "lower", "interval"
 # (h, T) of the tanh-sinh rule per dtype: nodes per piece = 2·round(T/h) + 1.
 _RULE = {np.dtype(np.float64): (1.0 / 28.0, 3.75), np.dtype(np.float32): (1.0 / 10.0, 2.75)}
 # an outermost term above this fraction of the total flags a divergent integral
 _EDGE = 0.1
-_DISCRETE = (Bernoulli, Binomial, Categorical, OneHotCategorical, Geometric, Poisson, Multinomial, Delta)
 
 
 # ----------------------------------------------------------------------------- supports
-def _support(d: Distribution) -> tuple[str, jax.Array | float, jax.Array | float]:
-    """(kind, lo, hi) of the support of a univariate continuous distribution ``d``."""
-    if isinstance(d, MixtureSameFamily):
-        kind, lo, hi = _support(d.component_distribution)
-        if kind == _LOWER:
-            return kind, jnp.min(jnp.asarray(lo, d.dtype), axis=-1) if jnp.ndim(lo) else lo, hi
-        if kind == _INTERVAL:
-            lo_ = jnp.min(jnp.asarray(lo, d.dtype), axis=-1) if jnp.ndim(lo) else lo
-            hi_ = jnp.max(jnp.asarray(hi, d.dtype), axis=-1) if jnp.ndim(hi) else hi
-            return kind, lo_, hi_
-        return kind, lo, hi
-    if isinstance(d, (Normal, Laplace, Cauchy, Gumbel, Logistic, StudentT)):
-        return _REAL, -math.inf, math.inf
-    if isinstance(d, (Gamma, InverseGamma, LogNormal, HalfNormal, HalfCauchy, Weibull)):
-        return _LOWER, 0.0, math.inf
-    if isinstance(d, Pareto):
-        return _LOWER, d._p("scale")[0], math.inf
-    if isinstance(d, (Beta, Kumaraswamy, ContinuousBernoulli)):
-        return _INTERVAL, 0.0, 1.0
-    if isinstance(d, Uniform):
-        lo, hi = d._p("low", "high")
-        return _INTERVAL, lo, hi
-    if isinstance(d, VonMises):
-        return _INTERVAL, -math.pi, math.pi
-    raise TypeError(
-        f"quadrature_kl: the support of {type(d).__name__} is not known; supported are the "
-        "univariate continuous families of jaxkl.distributions and MixtureSameFamily of them"
-    )
+def _support(d: Distribution) -> Support:
+    """The support of a univariate continuous distribution ``d`` (see ``distributions._support``)."""
+    support = d.support
+    if support is None:
+        while d.support is None and isinstance(getattr(d, "component_distribution", None), Distribution):
+            d = d.component_distribution  # name the family without one
+        raise TypeError(
+            f"quadrature_kl: the support of {type(d).__name__} is not known; supported are the "
+            "univariate continuous families of jaxkl.distributions and MixtureSameFamily of them"
+        )
+    return support
 
 
 def _check_univariate(name: str, d) -> None:
     if not isinstance(d, Distribution):
         raise TypeError(f"quadrature_kl: `{name}` must be a jaxkl distribution, got {type(d).__name__}")
-    if isinstance(d, _DISCRETE) or (
-        isinstance(d, MixtureSameFamily) and isinstance(d.component_distribution, _DISCRETE)
-    ):
+    support = d.support
+    if support is not None and support.kind == DISCRETE:
         raise TypeError(
             f"quadrature_kl: `{name}` is {type(d).__name__}, a discrete distribution; quadrature_kl "
             "integrates univariate continuous densities (sum a discrete KL with jaxkl.kl)"
@@ -127,136 +96,6 @@ def _check_univariate(name: str, d) -> None:
             f"quadrature_kl: `{name}` is {type(d).__name__} with event shape {tuple(d.event_shape)}; "
             "quadrature_kl needs univariate distributions (use jaxkl.monte_carlo_kl)"
         )
-
-
-# ------------------------------------------------------------- centre and width in y
-def _digamma_approx(a):
-    """ψ(a) ≈ log(a + ½) − 1/a (within 0.02; a centre only needs to be near)."""
-    return jnp.log(a + 0.5) - 1.0 / a
-
-
-def _trigamma_approx(a):
-    """ψ'(a) ≈ 1/a² + 1/(a + ½) (within 2%; a width only needs to be near)."""
-    return 1.0 / (a * a) + 1.0 / (a + 0.5)
-
-
-def _logexpm1(z):
-    """log(e^z − 1) for z > 0, without overflow."""
-    return z + jnp.log(-jnp.expm1(-z))
-
-
-def _y_of_x(x, kind, lo, hi):
-    """The inverse support map y(x) (clipped to finite values)."""
-    if kind == _REAL:
-        return x
-    if kind == _LOWER:
-        d = x - lo
-        return jnp.log(jnp.where(d > 0, d, 1.0)) + jnp.where(d > 0, 0.0, -jnp.inf)
-    w = hi - lo
-    a = (x - lo) / w
-    b = (hi - x) / w
-    ok = (a > 0) & (b > 0)
-    return jnp.where(
-        ok, jnp.log(jnp.where(ok, a, 1.0)) - jnp.log(jnp.where(ok, b, 1.0)), jnp.where(a <= 0, -jnp.inf, jnp.inf)
-    )
-
-
-def _from_moments(mean, var, kind, lo, hi):
-    """Centre and width in y from a mean and variance in x (delta method)."""
-    sd = jnp.sqrt(jnp.where(jnp.isfinite(var) & (var > 0), var, 1.0))
-    if kind == _REAL:
-        return mean, sd
-    if kind == _LOWER:
-        m = jnp.maximum(mean - lo, 1e-30)
-        return jnp.log(m), jnp.clip(sd / m, 0.05, 3.0)
-    w = hi - lo
-    f = jnp.clip((mean - lo) / w, 1e-6, 1.0 - 1e-6)
-    return jnp.log(f) - jnp.log1p(-f), jnp.clip(sd / (w * f * (1.0 - f)), 0.02, 2.0)
-
-
-def _centre(d: Distribution, kind, lo, hi):
-    """(c, s): a centre and a width of ``d`` in the y-coordinate of the support (kind, lo, hi)."""
-    dt = d.dtype
-    if isinstance(d, MixtureSameFamily):
-        ck, sk = _centre(d.component_distribution, kind, _expand_last(lo), _expand_last(hi))
-        w = d.mixing_distribution.probs.astype(dt)
-        c = jnp.sum(w * ck, axis=-1)
-        v = jnp.sum(w * (sk * sk + (ck - c[..., None]) ** 2), axis=-1)
-        return c, jnp.sqrt(v)
-    if isinstance(d, Gumbel):
-        loc, scale = d._p("loc", "scale")
-        return loc + EULER * scale, (math.pi / math.sqrt(6.0)) * scale
-    if isinstance(d, (Normal, Laplace, Cauchy, Logistic, StudentT)):
-        return tuple(d._p("loc", "scale"))
-    if kind == _LOWER and isinstance(lo, float) and lo == 0.0:
-        if isinstance(d, Gamma):
-            a = jnp.asarray(d.concentration, dt)
-            b = jnp.asarray(d.rate, dt)
-            a, b = jnp.broadcast_arrays(a, b)
-            return _digamma_approx(a) - jnp.log(b), jnp.sqrt(_trigamma_approx(a))
-        if isinstance(d, InverseGamma):
-            a, b = d._p("concentration", "rate")
-            return jnp.log(b) - _digamma_approx(a), jnp.sqrt(_trigamma_approx(a))
-        if isinstance(d, LogNormal):
-            return tuple(d._p("loc", "scale"))
-        if isinstance(d, HalfNormal):
-            (s,) = d._p("scale")
-            # log|Z|: mean (ψ(½) + log 2)/2, sd √(ψ'(½))/2
-            return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)
-        if isinstance(d, HalfCauchy):
-            (s,) = d._p("scale")
-            return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
-        if isinstance(d, Weibull):
-            lam, k = d._p("scale", "concentration")
-            return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
-    if isinstance(d, Pareto) and kind == _LOWER:
-        m, alpha = d._p("scale", "alpha")
-        c = jnp.log(m) + _logexpm1(LN2 / alpha)
-        return c, jnp.sqrt(1.6449340668482264 + 1.0 / (alpha * alpha))
-    if kind == _INTERVAL and isinstance(d, Beta) and isinstance(lo, float) and lo == 0.0 and hi == 1.0:
-        a, b = d._p("concentration1", "concentration0")
-        return _digamma_approx(a) - _digamma_approx(b), jnp.sqrt(_trigamma_approx(a) + _trigamma_approx(b))
-    if isinstance(d, Uniform):
-        lo_d, hi_d = d._p("low", "high")
-        return _from_moments(0.5 * (lo_d + hi_d), (hi_d - lo_d) ** 2 / 12.0, kind, lo, hi)
-    if isinstance(d, VonMises):
-        loc, k = d._p("loc", "concentration")
-        # the integration runs over [loc − π, loc + π] (see _nodes), centred at 0 in y
-        return jnp.zeros_like(loc), jnp.clip(2.0 / (math.pi * jnp.sqrt(jnp.maximum(k, 1e-30))), 1e-8, 1.2)
-    return _from_moments(jnp.asarray(d.mean, dt), jnp.asarray(d.variance, dt), kind, lo, hi)
-
-
-def _heavy_tailed(d: Distribution) -> bool:
-    """Whether d has algebraic tails in the y-coordinate of its support (real-line Cauchy or
-    StudentT, alone or as mixture components)."""
-    if isinstance(d, MixtureSameFamily):
-        return _heavy_tailed(d.component_distribution)
-    return isinstance(d, (Cauchy, StudentT))
-
-
-def _expand_last(v):
-    return v[..., None] if isinstance(v, jax.Array) and v.ndim else v
-
-
-def _kinks(d: Distribution) -> list[tuple[jax.Array, bool]]:
-    """Points (in x, each of d's batch shape or with a trailing axis) where log d may not be
-    smooth or where d has a narrow feature: a Laplace location, a mixture's component centres."""
-    if isinstance(d, Laplace):
-        return [(d._p("loc")[0], False)]
-    if isinstance(d, MixtureSameFamily):
-        comp = d.component_distribution
-        kind, lo, hi = _support(comp)
-        ck, _ = _centre(comp, kind, lo, hi)
-        return [(_x_of_y(ck, kind, lo, hi), True)] + [(v, True) for v, _ in _kinks(comp)]
-    return []
-
-
-def _x_of_y(y, kind, lo, hi):
-    if kind == _REAL:
-        return y
-    if kind == _LOWER:
-        return lo + jnp.exp(y)
-    return lo + (hi - lo) * jax.nn.sigmoid(y)
 
 
 # ------------------------------------------------------------------------- the rule
@@ -340,28 +179,28 @@ def _quadrature_kl(p: Distribution, q: Distribution, num_nodes: int | None) -> j
     m = int(round(big_t / h)) if num_nodes is None else (int(num_nodes) - 1) // 2
     h = big_t / m
     batch = tuple(jnp.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape)))
-    circular = isinstance(p, VonMises)
-    heavy = _heavy_tailed(p)
-
     kind, lo, hi = _support(p)
     _, loq, hiq = _support(q)
-    if circular:
-        loc = p._p("loc")[0].astype(dt)
+    circular = kind == CIRCLE
+    heavy = p.heavy_tailed
+    if circular:  # integrated over [mean − π, mean + π], as an interval
+        kind = INTERVAL
+        loc = p.mean.astype(dt)
         lo, hi = loc - math.pi, loc + math.pi
     lo = jnp.broadcast_to(jnp.asarray(lo, dt), batch)
     hi = jnp.broadcast_to(jnp.asarray(hi, dt), batch)
-    c, s = _centre(p, kind, lo, hi)
+    c, s = p.quadrature_centre(Support(kind, lo, hi))
     c = jnp.broadcast_to(jnp.asarray(c, dt), batch)
     s = jnp.broadcast_to(jnp.asarray(s, dt), batch)
 
     # kinks of p and q as standardized points z = (y(x_k) − c)/s, one trailing axis
     zs = []
-    for xk, trailing in _kinks(p) + _kinks(q):
+    for xk, trailing in p.kinks() + q.kinks():
         xk = jnp.asarray(xk, dt)
         e = (lambda v: v[..., None]) if trailing else (lambda v: v)
         if circular:
             xk = e(lo) + jnp.remainder(xk - e(lo), 2.0 * math.pi)
-        z = (_y_of_x(xk, kind, e(lo), e(hi)) - e(c)) / e(s)
+        z = (y_of_x(xk, kind, e(lo), e(hi)) - e(c)) / e(s)
         zs.append(
             jnp.broadcast_to(z, batch + z.shape[z.ndim - 1 :]) if trailing else jnp.broadcast_to(z, batch)[..., None]
         )
@@ -415,9 +254,9 @@ def _quadrature_kl(p: Distribution, q: Distribution, num_nodes: int | None) -> j
     lo_, hi_ = lo[None, ..., None], hi[None, ..., None]
     y = c_ + s_ * zz
     logw = logw + jnp.log(s_)
-    if kind == _REAL:
+    if kind == REAL:
         x = y
-    elif kind == _LOWER:
+    elif kind == LOWER:
         ymax = math.log(float(jnp.finfo(dt).max)) - 10.0
         keep = keep & (y < ymax)
         ys = jnp.where(keep, y, 0.0)
@@ -427,11 +266,11 @@ def _quadrature_kl(p: Distribution, q: Distribution, num_nodes: int | None) -> j
         w = hi_ - lo_
         x = jnp.where(y < 0, lo_ + w * jax.nn.sigmoid(y), hi_ - w * jax.nn.sigmoid(-y))
         logw = logw + jnp.log(w) - jax.nn.softplus(y) - jax.nn.softplus(-y)
-    if kind != _REAL:
+    if kind != REAL:
         # a node rounded onto an end of the support is dropped (its share is below the
         # floating-point spacing there); evaluate dropped nodes at p's centre (double-where)
         keep = keep & (x > lo_) & (x < hi_)
-    x = jnp.where(keep, x, _x_of_y(c_, kind, lo_, hi_))
+    x = jnp.where(keep, x, x_of_y(c_, kind, lo_, hi_))
     # evaluate: move the piece axis next to the node axis: [N, P, ...]
     xe = jnp.moveaxis(x, -1, 1)
     logw = jnp.moveaxis(jnp.broadcast_to(logw, x.shape), -1, 1)
@@ -480,7 +319,7 @@ def _support_mismatch(lo, hi, loq, hiq, dt, batch, circular, q):
     """True where the support of p is not contained in the support of q."""
     if circular:
         lo, hi = jnp.full(batch, -math.pi, dt), jnp.full(batch, math.pi, dt)
-        if isinstance(q, VonMises):
+        if q.support.kind == CIRCLE:
             return jnp.zeros(batch, bool)
     loq = jnp.broadcast_to(jnp.asarray(loq, dt), batch)
     hiq = jnp.broadcast_to(jnp.asarray(hiq, dt), batch)

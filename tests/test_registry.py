@@ -379,3 +379,58 @@ def test_cpu_chunked_pair_gives_the_same_values(user_family, jit):
     small = np.asarray(jaxkl.kl_divergence(user_family(x[:10]), user_family(y[:10])))
     assert shapes[-1] == (10,)  # a small batch runs whole
     np.testing.assert_allclose(small, want[:10], rtol=1e-5 if small.dtype == np.float32 else 1e-13)
+
+
+# ------------------------------------------------------------------------- supports
+
+
+@pytest.mark.parametrize("cls", list(CASES), ids=lambda c: c.__name__)
+def test_support_is_declared_and_matches_scipy(cls, rng):
+    """Every family of the table declares its support: discrete for the discrete ones; for
+    the continuous ones the ends scipy.stats gives (angles in [−π, π) on the circle, where
+    scipy.stats.vonmises reports the whole real line)."""
+    pp, _ = _draw(cls, rng, 3)
+    support = make(cls, pp, np.float64).support
+    assert support is not None
+    kind, low, high = support
+    lo, hi = CASES[cls].scipy(**{k: v[0] for k, v in pp.items()}).support()
+    if CASES[cls].discrete:
+        assert kind == "discrete"
+        assert np.all(np.asarray(low) <= lo) and np.all(np.asarray(high) >= hi)  # ends where declared
+    elif kind == "circle":
+        np.testing.assert_allclose([low, high], [-math.pi, math.pi])
+    else:
+        assert kind in ("real", "lower", "interval")
+        assert (kind == "real") == (lo == -np.inf) and (kind == "interval") == (hi < np.inf)
+        np.testing.assert_allclose(np.broadcast_to(low, (3,))[0], lo, rtol=1e-15)
+        np.testing.assert_allclose(np.broadcast_to(high, (3,))[0], hi, rtol=1e-15)
+
+
+def test_a_users_family_with_a_support_is_integrated_by_quadrature():
+    """quadrature_kl reads only ``support``, ``log_prob`` and the moments (the default centre):
+    a user's Normal equals the closed form log(σq/σp) + (σp² + (μp − μq)²)/(2σq²) − ½."""
+    from jaxkl.distributions import Support
+
+    class MyNormal(Distribution):
+        _params = ("loc", "scale")
+        support = Support("real")
+
+        def __init__(self, loc, scale):
+            self._set(loc=jnp.asarray(loc, float), scale=jnp.asarray(scale, float))
+
+        def log_prob(self, x):
+            z = (x - self.loc) / self.scale
+            return -0.5 * z * z - jnp.log(self.scale) - 0.5 * math.log(2 * math.pi)
+
+        @property
+        def mean(self):
+            return jnp.broadcast_to(self.loc, self.batch_shape)
+
+        @property
+        def variance(self):
+            return jnp.broadcast_to(self.scale**2, self.batch_shape)
+
+    with jax.enable_x64(True):
+        got = float(jaxkl.quadrature_kl(MyNormal(0.3, 1.2), MyNormal(-0.5, 2.0)))
+    want = math.log(2.0 / 1.2) + (1.2**2 + 0.8**2) / (2 * 2.0**2) - 0.5
+    assert abs(got - want) <= 1e-10 * want

@@ -5,6 +5,7 @@ Each family has ``batch_shape``, ``event_shape``, ``log_prob``, ``sample``, ``en
 """
 
 from ._base import Distribution as Distribution
+from ._support import Support as Support
 from .beta import Beta as Beta
 from .beta import Kumaraswamy as Kumaraswamy
 from .categorical import Categorical as Categorical
@@ -74,6 +75,7 @@ __all__ = [
     "Pareto",
     "Poisson",
     "StudentT",
+    "Support",
     "Uniform",
     "VonMises",
     "Weibull",

@@ -18,6 +18,7 @@ from jax.typing import ArrayLike
 
 from .. import checks
 from .._math import compute_dtype
+from ._support import Support, from_moments
 
 __all__ = ["Distribution", "LocScale", "promote_params", "real_dtype"]
 
@@ -98,6 +99,9 @@ class Distribution:
     arg_constraints: ClassVar[dict[str, str]] = {}
     reparameterized: ClassVar[bool] = False
     event_ndims: ClassVar[int] = 0
+    # algebraic tails in the coordinate of the support (see ``_support``): the quadrature
+    # then maps its nodes with tan instead of logit
+    heavy_tailed: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -212,6 +216,26 @@ class Distribution:
     @property
     def variance(self) -> jax.Array:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__}.variance")
+
+    # ------------------------------------------------- what the estimators read
+    @property
+    def support(self) -> Support | None:
+        """Where a univariate distribution puts its mass (a ``Support``); ``None`` where the
+        family declares none (multivariate families, wrappers)."""
+        return None
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        """A centre and a width of the distribution in the coordinate y of ``support`` (its own,
+        or that of a mixture it is a component of), where ``jaxkl.quadrature_kl`` centres its
+        nodes. Only needs to be near: by default from ``mean`` and ``variance`` (delta method)."""
+        dt = self.dtype
+        return from_moments(jnp.asarray(self.mean, dt), jnp.asarray(self.variance, dt), *support)
+
+    def kinks(self) -> list[tuple[jax.Array, bool]]:
+        """Points x where the log-density may not be smooth or the density has a narrow
+        feature, for the quadrature to split its rule at: pairs (points, trailing), the points
+        of the batch shape, or with one trailing axis of several points if ``trailing``."""
+        return []
 
 
 class LocScale(Distribution):

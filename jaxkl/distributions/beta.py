@@ -24,6 +24,7 @@ from .._math import EULER, HALF_LOG_2PI
 from .._math import log1p as _log1p
 from .._special import _STIRLING, _mu, beta_kl, lgamma_bregman, phi1p
 from ._base import Distribution, promote_params
+from ._support import INTERVAL, Support, digamma_approx, trigamma_approx
 
 __all__ = ["Beta", "Kumaraswamy"]
 
@@ -275,6 +276,15 @@ class Beta(Distribution):
         -0.2349
     """
 
+    support = Support(INTERVAL, 0.0, 1.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, hi = support
+        if kind == INTERVAL and isinstance(lo, float) and lo == 0.0 and hi == 1.0:
+            a, b = self._p("concentration1", "concentration0")
+            return digamma_approx(a) - digamma_approx(b), jnp.sqrt(trigamma_approx(a) + trigamma_approx(b))
+        return super().quadrature_centre(support)
+
     _params = ("concentration1", "concentration0")
     arg_constraints = {"concentration1": "positive", "concentration0": "positive"}
     reparameterized = True
@@ -352,6 +362,8 @@ class Kumaraswamy(Distribution):
         >>> round(float(d.mean), 4)  # b·B(1 + 1/a, b), scipy.special.beta(1.5, 3) * 3
         0.4571
     """
+
+    support = Support(INTERVAL, 0.0, 1.0)
 
     _params = ("concentration1", "concentration0")
     arg_constraints = {"concentration1": "positive", "concentration0": "positive"}

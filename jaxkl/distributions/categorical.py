@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from ._base import Distribution, promote_params
+from ._support import DISCRETE, Support
 from .discrete import BinaryParams, check_one_of, is_integer, safe_log, value_array, xmul
 
 __all__ = ["Categorical", "OneHotCategorical"]
@@ -23,6 +24,8 @@ __all__ = ["Categorical", "OneHotCategorical"]
 
 class CategoricalParams(Distribution):
     """Shared storage and derived quantities of the two categorical families."""
+
+    support = Support(DISCRETE)
 
     _params = ("_probs", "_logits")
     arg_constraints = {"_probs": "simplex", "_logits": "logits"}

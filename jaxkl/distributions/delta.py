@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from ._base import Distribution, promote_params
+from ._support import DISCRETE, Support
 from .discrete import value_array
 
 __all__ = ["Delta"]
@@ -37,6 +38,8 @@ class Delta(Distribution):
         >>> float(d.log_prob(2.0)), float(d.log_prob(1.0))
         (0.0, -inf)
     """
+
+    support = Support(DISCRETE)
 
     _params = ("v", "log_density")
     _static = ("event_dim",)

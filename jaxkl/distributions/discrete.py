@@ -24,6 +24,7 @@ from jax.typing import ArrayLike
 from .. import checks
 from .._math import compute_dtype
 from ._base import Distribution, promote_params
+from ._support import DISCRETE, Support
 
 __all__ = ["Bernoulli", "Binomial", "Geometric", "Poisson"]
 
@@ -135,6 +136,8 @@ class Bernoulli(BinaryParams):
         0.5623
     """
 
+    support = Support(DISCRETE, 0.0, 1.0)
+
     _params = ("_probs", "_logits")
     arg_constraints = {"_probs": "unit_interval", "_logits": "real_or_inf"}
 
@@ -197,6 +200,8 @@ class Binomial(BinaryParams):
         >>> round(float(d.mean), 4)  # n·p
         3.0
     """
+
+    support = Support(DISCRETE)
 
     _params = ("total_count", "_probs", "_logits")
     arg_constraints = {"total_count": "nonnegative_integer", "_probs": "unit_interval", "_logits": "real_or_inf"}
@@ -285,6 +290,8 @@ class Geometric(BinaryParams):
         >>> round(float(d.mean), 4)  # (1 − p)/p
         3.0
     """
+
+    support = Support(DISCRETE, 0.0)
 
     _params = ("_probs", "_logits")
     arg_constraints = {"_probs": "half_open_unit_interval", "_logits": "real_or_inf"}
@@ -375,6 +382,8 @@ class Poisson(Distribution):
         >>> round(float(d.entropy()), 4)  # scipy.stats.poisson(3).entropy()
         1.9315
     """
+
+    support = Support(DISCRETE, 0.0)
 
     _params = ("rate",)
     arg_constraints = {"rate": "nonnegative"}

@@ -21,6 +21,7 @@ from jax.typing import ArrayLike
 from .._math import HALF_LOG_2PI
 from .._special import _dmu, _mu
 from ._base import Distribution, promote_params
+from ._support import LOWER, Support, digamma_approx, trigamma_approx
 
 __all__ = ["Chi2", "Exponential", "Gamma", "InverseGamma"]
 
@@ -132,6 +133,18 @@ class Gamma(Distribution):
         >>> round(float(d.entropy()), 4)  # scipy.stats.gamma(2, scale=2).entropy()
         2.2704
     """
+
+    support = Support(LOWER, 0.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, _ = support
+        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+            dt = self.dtype
+            a = jnp.asarray(self.concentration, dt)
+            b = jnp.asarray(self.rate, dt)
+            a, b = jnp.broadcast_arrays(a, b)
+            return digamma_approx(a) - jnp.log(b), jnp.sqrt(trigamma_approx(a))
+        return super().quadrature_centre(support)
 
     _params = ("concentration", "rate")
     arg_constraints = {"concentration": "positive", "rate": "positive"}
@@ -302,6 +315,15 @@ class InverseGamma(Distribution):
         >>> round(float(d.mean), 4)  # b/(a − 1)
         1.0
     """
+
+    support = Support(LOWER, 0.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, _ = support
+        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+            a, b = self._p("concentration", "rate")
+            return jnp.log(b) - digamma_approx(a), jnp.sqrt(trigamma_approx(a))
+        return super().quadrature_centre(support)
 
     _params = ("concentration", "rate")
     arg_constraints = {"concentration": "positive", "rate": "positive"}

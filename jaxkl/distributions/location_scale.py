@@ -12,6 +12,7 @@ from jax.typing import ArrayLike
 
 from .._math import EULER, LN2, LOG_2PI, LOG_PI, log1p
 from ._base import Distribution, LocScale, promote_params
+from ._support import LOWER, REAL, Support
 
 __all__ = ["Cauchy", "Gumbel", "HalfCauchy", "Laplace", "Logistic", "StudentT"]
 
@@ -46,6 +47,15 @@ class Laplace(LocScale):
         >>> round(float(d.variance), 4)  # 2b²
         8.0
     """
+
+    support = Support(REAL)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self._p("loc", "scale")
+        return loc, scale
+
+    def kinks(self) -> list[tuple[jax.Array, bool]]:
+        return [(self._p("loc")[0], False)]
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -95,6 +105,13 @@ class Cauchy(LocScale):
         3.2242
     """
 
+    heavy_tailed = True
+    support = Support(REAL)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self._p("loc", "scale")
+        return loc, scale
+
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
         loc, scale = self._p("loc", "scale")
@@ -140,6 +157,15 @@ class HalfCauchy(Distribution):
         >>> round(float(d.entropy()), 4)  # scipy.stats.halfcauchy(0, 2).entropy()
         2.531
     """
+
+    support = Support(LOWER, 0.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, _ = support
+        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+            (s,) = self._p("scale")
+            return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
+        return super().quadrature_centre(support)
 
     _params = ("scale",)
     arg_constraints = {"scale": "positive"}
@@ -200,6 +226,12 @@ class Gumbel(LocScale):
         1.1544
     """
 
+    support = Support(REAL)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self._p("loc", "scale")
+        return loc + EULER * scale, (math.pi / math.sqrt(6.0)) * scale
+
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
         loc, scale = self._p("loc", "scale")
@@ -249,6 +281,12 @@ class Logistic(LocScale):
         >>> round(float(d.entropy()), 4)  # log s + 2
         2.6931
     """
+
+    support = Support(REAL)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self._p("loc", "scale")
+        return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -302,6 +340,13 @@ class StudentT(Distribution):
         >>> round(float(d.variance), 4)  # σ²ν/(ν − 2)
         12.0
     """
+
+    heavy_tailed = True
+    support = Support(REAL)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self._p("loc", "scale")
+        return loc, scale
 
     _params = ("df", "loc", "scale")
     arg_constraints = {"df": "positive", "loc": "real", "scale": "positive"}

@@ -12,6 +12,7 @@ from jax.typing import ArrayLike
 
 from .._math import compute_dtype
 from ._base import Distribution
+from ._support import CIRCLE, INTERVAL, LOWER, Support, expand_last, x_of_y
 from .categorical import Categorical
 
 __all__ = ["MixtureSameFamily"]
@@ -73,6 +74,44 @@ class MixtureSameFamily(Distribution):
         >>> round(float(d.mean), 4)  # 0.3·(−1) + 0.7·2
         1.1
     """
+
+    @property
+    def support(self) -> Support | None:
+        """The components' support, its ends the lowest and highest over the components (an
+        interval for components on a circle)."""
+        comp = self.component_distribution.support
+        if comp is None:
+            return None
+        kind, lo, hi = comp
+        if kind == CIRCLE:
+            kind = INTERVAL
+        if kind == LOWER:
+            return Support(kind, jnp.min(jnp.asarray(lo, self.dtype), axis=-1) if jnp.ndim(lo) else lo, hi)
+        if kind == INTERVAL:
+            lo_ = jnp.min(jnp.asarray(lo, self.dtype), axis=-1) if jnp.ndim(lo) else lo
+            hi_ = jnp.max(jnp.asarray(hi, self.dtype), axis=-1) if jnp.ndim(hi) else hi
+            return Support(kind, lo_, hi_)
+        return Support(kind, lo, hi)
+
+    @property
+    def heavy_tailed(self) -> bool:  # type: ignore[override]
+        return self.component_distribution.heavy_tailed
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        """The pooled centre and spread of the components' centres and widths."""
+        kind, lo, hi = support
+        ck, sk = self.component_distribution.quadrature_centre(Support(kind, expand_last(lo), expand_last(hi)))
+        w = self.mixing_distribution.probs.astype(self.dtype)
+        c = jnp.sum(w * ck, axis=-1)
+        v = jnp.sum(w * (sk * sk + (ck - c[..., None]) ** 2), axis=-1)
+        return c, jnp.sqrt(v)
+
+    def kinks(self) -> list[tuple[jax.Array, bool]]:
+        """The components' centres and the components' own kinks (one trailing axis each)."""
+        comp = self.component_distribution
+        kind, lo, hi = comp.support
+        ck, _ = comp.quadrature_centre(comp.support)
+        return [(x_of_y(ck, kind, lo, hi), True)] + [(v, True) for v, _ in comp.kinks()]
 
     _params = ("mixing_distribution", "component_distribution")
     reparameterized = False

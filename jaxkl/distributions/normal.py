@@ -10,6 +10,7 @@ from jax.typing import ArrayLike
 
 from .._math import HALF_LOG_2PI, LN2
 from ._base import Distribution, LocScale, promote_params
+from ._support import LOWER, REAL, Support
 
 __all__ = ["HalfNormal", "LogNormal", "Normal"]
 
@@ -40,6 +41,12 @@ class Normal(LocScale):
         >>> round(float(d.entropy()), 4)  # ½·log(2πe·σ²)
         2.1121
     """
+
+    support = Support(REAL)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self._p("loc", "scale")
+        return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -88,6 +95,15 @@ class LogNormal(LocScale):
         >>> round(float(d.mean), 4)  # exp(μ + σ²/2)
         1.1331
     """
+
+    support = Support(LOWER, 0.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, _ = support
+        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+            loc, scale = self._p("loc", "scale")
+            return loc, scale
+        return super().quadrature_centre(support)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -140,6 +156,16 @@ class HalfNormal(Distribution):
         >>> round(float(d.mean), 4)  # σ·√(2/π)
         1.5958
     """
+
+    support = Support(LOWER, 0.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, _ = support
+        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+            (s,) = self._p("scale")
+            # log|Z|: mean (ψ(½) + log 2)/2, sd √(ψ'(½))/2
+            return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)
+        return super().quadrature_centre(support)
 
     _params = ("scale",)
     arg_constraints = {"scale": "positive"}

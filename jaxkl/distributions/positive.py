@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import gammaln, xlogy
 from jax.typing import ArrayLike
 
-from .._math import EULER
+from .._math import EULER, LN2
 from ._base import Distribution, promote_params
+from ._support import LOWER, Support, logexpm1
 
 __all__ = ["Pareto", "Weibull"]
 
@@ -39,6 +42,15 @@ class Weibull(Distribution):
         >>> round(float(d.entropy()), 4)  # scipy.stats.weibull_min(1.5, scale=2).entropy()
         1.4801
     """
+
+    support = Support(LOWER, 0.0)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        kind, lo, _ = support
+        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+            lam, k = self._p("scale", "concentration")
+            return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
+        return super().quadrature_centre(support)
 
     _params = ("scale", "concentration")
     arg_constraints = {"scale": "positive", "concentration": "positive"}
@@ -105,6 +117,17 @@ class Pareto(Distribution):
         >>> round(float(d.mean), 4)  # αm/(α − 1)
         1.5
     """
+
+    @property
+    def support(self) -> Support:
+        return Support(LOWER, self._p("scale")[0])
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        if support.kind == LOWER:
+            m, alpha = self._p("scale", "alpha")
+            c = jnp.log(m) + logexpm1(LN2 / alpha)
+            return c, jnp.sqrt(1.6449340668482264 + 1.0 / (alpha * alpha))
+        return super().quadrature_centre(support)
 
     _params = ("scale", "alpha")
     arg_constraints = {"scale": "positive", "alpha": "positive"}

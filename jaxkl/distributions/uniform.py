@@ -29,6 +29,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._base import Distribution, promote_params
+from ._support import INTERVAL, Support, from_moments
 
 __all__ = ["ContinuousBernoulli", "Uniform"]
 
@@ -55,6 +56,15 @@ class Uniform(Distribution):
         >>> round(float(d.variance), 4)  # 4²/12
         1.3333
     """
+
+    @property
+    def support(self) -> Support:
+        low, high = self._p("low", "high")
+        return Support(INTERVAL, low, high)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        lo_d, hi_d = self._p("low", "high")
+        return from_moments(0.5 * (lo_d + hi_d), (hi_d - lo_d) ** 2 / 12.0, *support)
 
     _params = ("low", "high")
     arg_constraints = {"low": "real", "high": "real"}
@@ -208,6 +218,8 @@ class ContinuousBernoulli(Distribution):
         >>> round(float(d.mean), 4)  # λ/(2λ − 1) + 1/(2·atanh(1 − 2λ))
         0.388
     """
+
+    support = Support(INTERVAL, 0.0, 1.0)
 
     _params = ("_probs", "_logits")
     arg_constraints = {"_probs": "open_unit_interval", "_logits": "real"}

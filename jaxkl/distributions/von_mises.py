@@ -29,6 +29,7 @@ from jax.typing import ArrayLike
 
 from .._math import LOG_2PI
 from ._base import Distribution, promote_params
+from ._support import CIRCLE, Support
 
 __all__ = ["VonMises"]
 
@@ -202,6 +203,13 @@ class VonMises(Distribution):
         >>> round(float(d.variance), 4)  # 1 − I1(2)/I0(2), scipy.special.i1 and i0
         0.3022
     """
+
+    support = Support(CIRCLE, -math.pi, math.pi)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, k = self._p("loc", "concentration")
+        # the integration runs over [loc − π, loc + π] (see jaxkl.quadrature), centred at 0 in y
+        return jnp.zeros_like(loc), jnp.clip(2.0 / (math.pi * jnp.sqrt(jnp.maximum(k, 1e-30))), 1e-8, 1.2)
 
     _params = ("loc", "concentration")
     arg_constraints = {"loc": "real", "concentration": "positive"}
