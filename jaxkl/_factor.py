@@ -63,7 +63,7 @@ CPU_LAPACK_BATCH_MAY_BLOCK = JAXLIB_VERSION >= (0, 10)
 _LEAF = 8
 # Batches at least this large run the leaves unrolled (fast, but ~1 s to compile per
 # factorization); smaller ones, and batches formed by vmap, loop (compiles in ~0.1 s).
-_UNROLL_BATCH = 128
+UNROLL_BATCH = 128
 
 
 def _swap(x: jax.Array) -> jax.Array:
@@ -134,12 +134,12 @@ def _tril_inv_looped(l: jax.Array) -> jax.Array:
     return _from_batch_minor(lax.fori_loop(0, n, row, jnp.zeros_like(lt)), l.shape)
 
 
-def _batch_size(m: jax.Array) -> int:
+def batch_size(m: jax.Array) -> int:
     return math.prod(m.shape[:-2])
 
 
 def _tril_inv_leaf(l: jax.Array) -> jax.Array:
-    return _tril_inv_unrolled(l) if _batch_size(l) >= _UNROLL_BATCH else _tril_inv_looped(l)
+    return _tril_inv_unrolled(l) if batch_size(l) >= UNROLL_BATCH else _tril_inv_looped(l)
 
 
 def _join_lower(x11: jax.Array, x21: jax.Array, x22: jax.Array) -> jax.Array:
@@ -246,7 +246,7 @@ def _chol_looped(a: jax.Array) -> jax.Array:
 
 
 def _chol_leaf(a: jax.Array) -> jax.Array:
-    return _chol_unrolled(a) if _batch_size(a) >= _UNROLL_BATCH else _chol_looped(a)
+    return _chol_unrolled(a) if batch_size(a) >= UNROLL_BATCH else _chol_looped(a)
 
 
 def _chol_blocked(a: jax.Array) -> jax.Array:

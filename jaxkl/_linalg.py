@@ -64,7 +64,7 @@ def _diag(x: jax.Array) -> jax.Array:
     return jnp.diagonal(x, axis1=-2, axis2=-1)
 
 
-def _tril_form(m_minus_i: jax.Array) -> jax.Array:
+def tril_form(m_minus_i: jax.Array) -> jax.Array:
     """Σ_{i>j} M_ij² + Σ_i [e_i² + 2φ(e_i)] for lower-triangular M − I given exactly."""
     x = jnp.tril(m_minus_i)
     e = _diag(x)
@@ -101,7 +101,7 @@ def sym_bregman(s: jax.Array) -> jax.Array:
     # I + S is SPD whenever B is; in the series branch the factor of I is used instead so
     # that its (unused) gradient stays finite.
     m = cholesky(eye + jnp.where(near[..., None, None], 0.0, s))
-    far = _tril_form(m - eye)
+    far = tril_form(m - eye)
     return jnp.maximum(jnp.where(near, series, far), 0.0)
 
 
@@ -142,7 +142,7 @@ def spd_bregman(tril_a: jax.Array, tril_b: jax.Array | None = None, *, diff: jax
             f"spd_bregman: expected square matrices of one size, got shapes {tril_a.shape} and {other.shape}"
         )
     if diff is None:
-        return _tril_form(tril_solve(tril_a, tril_b - tril_a))
+        return tril_form(tril_solve(tril_a, tril_b - tril_a))
     return sym_bregman(whiten_sym(tril_inverse(tril_a), diff))
 
 
@@ -170,7 +170,7 @@ def cov_bregman(cov_a: jax.Array, cov_b: jax.Array, rhs: jax.Array | None = None
 
     Both matrices are factored by Cholesky and M = L_A⁻¹L_B (lower triangular)
     comes from one triangular solve (with ``rhs`` as extra columns); the value is the sum-of-squares form of M − I
-    (``_tril_form``), whose rounding error (~ε·cond(L_A) absolute in M) is small relative
+    (``tril_form``), whose rounding error (~ε·cond(L_A) absolute in M) is small relative
     to the value unless B ≈ A. Where ‖M − I‖_F ≤ ρ₀ (B ≈ A) the factor is refined from
     the exact difference D = B − A: S = L_A⁻¹ D L_A⁻ᵀ and one Newton step for
     (I + G)(I + G)ᵀ = I + S (``_refine_factor``), which restores the relative accuracy.
@@ -188,12 +188,12 @@ def cov_bregman(cov_a: jax.Array, cov_b: jax.Array, rhs: jax.Array | None = None
     x = tril_solve(la, jnp.concatenate(cols, -1))
     eye = jnp.eye(d, dtype=a.dtype)
     g = jnp.tril(x[..., :d]) - eye
-    far = _tril_form(g)
+    far = tril_form(g)
     near = jnp.sum(g * g, axis=(-2, -1)) <= series_radius2(a.dtype)
 
     def refined():
         s = whiten_sym(tril_inverse(la), b - a)
-        return jnp.where(near, _tril_form(_refine_factor(g, s)), far)
+        return jnp.where(near, tril_form(_refine_factor(g, s)), far)
 
     value = lax.cond(jnp.any(near), refined, lambda: far)
     return jnp.maximum(value, 0.0), (None if rhs is None else x[..., d:])

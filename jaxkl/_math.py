@@ -42,7 +42,7 @@ LOG_PI = math.log(math.pi)
 LOG_2PI = math.log(2.0 * math.pi)
 HALF_LOG_2PI = 0.5 * LOG_2PI  # log √(2π)
 
-_SHIFT = 64  # tiny numbers are scaled by 2**_SHIFT
+SHIFT = 64  # tiny numbers are scaled by 2**SHIFT
 
 
 class _FloatInfo(NamedTuple):
@@ -154,9 +154,9 @@ def scale_tiny(x: jax.Array, shift: jax.Array) -> jax.Array:
     mag = bits & info.abs_mask
     is_sub = (mag > 0) & (mag < info.min_normal_bits)
     # A subnormal's magnitude bits are its integer mantissa m, and x = m * 2**min_sub_exp.
-    sub = mag.astype(x.dtype) * (2.0 ** (_SHIFT + info.min_sub_exp))
+    sub = mag.astype(x.dtype) * (2.0 ** (SHIFT + info.min_sub_exp))
     sub = jnp.where(bits < 0, -sub, sub)
-    scaled = jnp.where(is_sub, sub, x * (2.0**_SHIFT))
+    scaled = jnp.where(is_sub, sub, x * (2.0**SHIFT))
     return jnp.where(shift, scaled, x)
 
 
@@ -167,13 +167,13 @@ def unscale(v: jax.Array, shift: jax.Array) -> jax.Array:
     backend that flushes denormal results to zero.
     """
     info = _info(v)
-    plain = v * (2.0**-_SHIFT)
+    plain = v * (2.0**-SHIFT)
     av = jnp.abs(v)
     # Subnormal result: |v| * 2**-64 = m * 2**min_sub_exp with the integer m < 2**mantissa.
-    m = jnp.round(jnp.where(av < info.tiny * 2.0**_SHIFT, av, 0.0) * (2.0 ** (-_SHIFT - info.min_sub_exp)))
+    m = jnp.round(jnp.where(av < info.tiny * 2.0**SHIFT, av, 0.0) * (2.0 ** (-SHIFT - info.min_sub_exp)))
     sign = jnp.where(v < 0, jnp.asarray(jnp.iinfo(info.int_dtype).min, info.int_dtype), 0)
     sub = lax.bitcast_convert_type(m.astype(info.int_dtype) | sign, v.dtype)
-    is_sub = (av < info.tiny * 2.0**_SHIFT) & (av > 0)
+    is_sub = (av < info.tiny * 2.0**SHIFT) & (av > 0)
     return jnp.where(shift, jnp.where(is_sub, sub, plain), v)
 
 
@@ -247,7 +247,7 @@ def log_ratio(x: jax.Array, y: jax.Array):
     lr_near = log1p(jnp.where(near, d, 0.0))
     r_ok = same & (r >= info.tiny) & (r <= np.finfo(x.dtype).max)
     lr_ratio = jnp.log(jnp.where(r_ok, r, 1.0))
-    shift_diff = (sy.astype(x.dtype) - sx.astype(x.dtype)) * (_SHIFT * LN2)
+    shift_diff = (sy.astype(x.dtype) - sx.astype(x.dtype)) * (SHIFT * LN2)
     lr_split = jnp.log(jnp.where(near | r_ok, 1.0, xs)) - jnp.log(jnp.where(near | r_ok, 1.0, ys)) + shift_diff
     lr = jnp.where(near, lr_near, jnp.where(r_ok, lr_ratio, lr_split))
     return lr, xs, ys, sx, sy, near, d
@@ -279,6 +279,50 @@ def two_diff(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
     s = a - b
     z = s - a
     return s, (a - (s - z)) - (b + z)
+
+
+def log_near1(x: jax.Array) -> jax.Array:
+    """log x for x > 0, to full relative precision also near x = 1 (log1p of the exact x − 1)."""
+    near = jnp.abs(x - 1.0) <= 0.5
+    return jnp.where(near, log1p(jnp.where(near, x - 1.0, 0.0)), jnp.log(jnp.where(near, 1.0, x)))
+
+
+def log_quotient(x: jax.Array, y: jax.Array) -> jax.Array:
+    """log(x/y) for x, y > 0: log1p((x − y)/y) (x − y exact) when x/y ∈ [1/2, 3/2], else log x − log y."""
+    d = (x - y) / y
+    near = jnp.abs(d) <= 0.5
+    return jnp.where(
+        near, log1p(jnp.where(near, d, 0.0)), jnp.log(jnp.where(near, 1.0, x)) - jnp.log(jnp.where(near, 1.0, y))
+    )
+
+
+def split_mantissa(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """x = hi + lo exactly, hi with at most 26 (float64) / 12 (float32) significant bits.
+
+    The low mantissa bits are cleared through the bit pattern, so no multiplication is
+    involved and a fused multiply-add cannot perturb the split.
+    """
+    if x.dtype == np.float64:
+        hi = lax.bitcast_convert_type(lax.bitcast_convert_type(x, np.int64) & np.int64(~((1 << 27) - 1)), np.float64)
+    else:
+        hi = lax.bitcast_convert_type(lax.bitcast_convert_type(x, np.int32) & np.int32(~((1 << 12) - 1)), np.float32)
+    return hi, x - hi
+
+
+def two_prod(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(p, e) with p = fl(a·b) and a·b = p + e (to a rounding of e): Dekker's product."""
+    p = a * b
+    ah, al = split_mantissa(a)
+    bh, bl = split_mantissa(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, e
+
+
+def log_prod(a: jax.Array, b: jax.Array) -> jax.Array:
+    """log(a·b) for a, b > 0 with the product's rounding error added back, so the result is
+    accurate to a few ulp of its own size also when a·b ≈ 1 (e.g. a = 1e4, b ≈ 1e-4)."""
+    p, e = two_prod(a, b)
+    return log_near1(p) + e / p
 
 
 def _release(v: str) -> tuple[int, ...]:

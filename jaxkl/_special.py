@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 # Stirling coefficients c_j = B_2j / (2j (2j − 1)), j = 1, 2, ...
-_STIRLING = (
+STIRLING = (
     1.0 / 12.0,
     -1.0 / 360.0,
     1.0 / 1260.0,
@@ -229,10 +229,38 @@ def kl_div1p(u: jax.Array) -> jax.Array:
 # ------------------------------------------------------------------ lgamma Bregman
 
 
-def _phi(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
+def phi_step(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
     """u − log(1 + u) with u = dy/y1 = (y2 − y1)/y1 (y1, y2 > 0): ``phi_ratio(y2/y1, u)``."""
     inv1 = 1.0 / y1
     return phi_ratio(y2 * inv1, dy * inv1)
+
+
+# The three "φ of a quotient" forms a/b − 1 − log(a/b) below agree to a few ulp and differ
+# in how they reach the far regime: by the polynomial of ``phi_ratio`` (``phi_quotient_poly``),
+# by log of the quotient (``phi_quotient``) or by the difference of the two logs, which stays
+# finite when a/b overflows or underflows (``phi_quotient_logs``).
+
+
+def phi_quotient_poly(a: jax.Array, b: jax.Array) -> jax.Array:
+    """r − 1 − log r ≥ 0 for r = a/b (a, b > 0), with r − 1 = (a − b)/b from the exact difference."""
+    return phi_step(b, a, a - b)
+
+
+def phi_quotient(a: jax.Array, b: jax.Array) -> jax.Array:
+    """a/b − 1 − log(a/b) ≥ 0 for a, b > 0: ``phi1p((a − b)/b)`` when a/b ∈ [½, 3/2], else
+    the direct form, which stays accurate when a/b is tiny (where 1 + (a/b − 1) would round)."""
+    v = (a - b) / b
+    near = jnp.abs(v) <= 0.5
+    r = jnp.where(near, 1.0, a / b)
+    return jnp.where(near, phi1p(jnp.where(near, v, 0.0)), (r - 1.0) - jnp.log(r))
+
+
+def phi_quotient_logs(x: jax.Array, y: jax.Array) -> jax.Array:
+    """r − 1 − log r ≥ 0 for r = x/y (x, y > 0): ``phi1p((x − y)/y)`` near r = 1, else with log x − log y."""
+    d = (x - y) / y
+    near = jnp.abs(d) <= 0.5
+    far = d - (jnp.log(jnp.where(near, 1.0, x)) - jnp.log(jnp.where(near, 1.0, y)))
+    return jnp.where(near, phi1p(jnp.where(near, d, 0.0)), far)
 
 
 def _xlogx_bregman(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
@@ -241,16 +269,16 @@ def _xlogx_bregman(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
     return y2 * phi_ratio(y1 * inv2, -dy * inv2)
 
 
-def _mu(x: jax.Array, terms: int) -> jax.Array:
+def stirling_mu(x: jax.Array, terms: int) -> jax.Array:
     """Stirling's remainder μ(x) = lgamma(x) − (x − ½)·log x + x − ½·log 2π, for x ≥ 4."""
     w = 1.0 / (x * x)
-    return _horner(w, _STIRLING[:terms][::-1]) / x
+    return _horner(w, STIRLING[:terms][::-1]) / x
 
 
-def _dmu(x: jax.Array, terms: int) -> jax.Array:
+def stirling_dmu(x: jax.Array, terms: int) -> jax.Array:
     """μ'(x) = −Σ_j (2j − 1)·c_j / x^(2j)."""
     w = 1.0 / (x * x)
-    return -_horner(w, [(2 * j - 1) * _STIRLING[j - 1] for j in range(terms, 0, -1)]) * w
+    return -_horner(w, [(2 * j - 1) * STIRLING[j - 1] for j in range(terms, 0, -1)]) * w
 
 
 def _binom_neg(m: int, k: int) -> float:
@@ -270,11 +298,11 @@ def _mu_bregman(x1: jax.Array, dx: jax.Array, terms: int, small: float) -> jax.A
     # Σ_j c_j x1^(−m_j) Σ_{k=2..4} binom(−m_j, k) u^k, m_j = 2j − 1
     series = jnp.zeros_like(x1)
     for k in (4, 3, 2):
-        dk = _horner(w, [_STIRLING[j - 1] * _binom_neg(2 * j - 1, k) for j in range(terms, 0, -1)])
+        dk = _horner(w, [STIRLING[j - 1] * _binom_neg(2 * j - 1, k) for j in range(terms, 0, -1)])
         series = (series + dk / x1) * us
     series = series * us
     x2 = x1 + jnp.where(near, 0.0, dx)
-    direct = _mu(x2, terms) - _mu(x1, terms) - _dmu(x1, terms) * jnp.where(near, 0.0, dx)
+    direct = stirling_mu(x2, terms) - stirling_mu(x1, terms) - stirling_dmu(x1, terms) * jnp.where(near, 0.0, dx)
     return jnp.maximum(jnp.where(near, series, direct), 0.0)
 
 
@@ -293,7 +321,7 @@ def _lgamma_remainder(x1: jax.Array, x2: jax.Array, dx: jax.Array) -> jax.Array:
         shift_sum, n = carry
         active = lo + i < n0
         fi = i.astype(x1.dtype)
-        return shift_sum + jnp.where(active, _phi(x1 + fi, x2 + fi, dx), 0.0), n + active.astype(x1.dtype)
+        return shift_sum + jnp.where(active, phi_step(x1 + fi, x2 + fi, dx), 0.0), n + active.astype(x1.dtype)
 
     # A loop rather than n0 unrolled copies: the same arithmetic, a much smaller graph to compile.
     shift_sum, n = jax.lax.fori_loop(0, n0, step, (jnp.zeros_like(x1), jnp.zeros_like(x1)), unroll=True)

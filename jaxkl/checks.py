@@ -127,7 +127,7 @@ def probability_tolerance(dtype, size: int) -> float:
     return 16.0 * float(jnp.finfo(dtype).eps) * float(np.sqrt(max(size, 1)))
 
 
-def _raise_if(bad, messages):
+def raise_if(bad, messages):
     bad = np.atleast_1d(np.asarray(bad))
     for flag, message in zip(bad, messages):
         if flag:
@@ -174,7 +174,7 @@ def validate_probabilities(fn: str, arrays: dict, axis: int, where: jax.Array | 
             f"{fn}: `{name}` is not a probability vector along axis {axis}: entries must lie in [0, 1] and "
             f"sum to 1 within {tol:.1e} (dtype {p.dtype})"
         )
-    jax.debug.callback(_raise_if, jnp.stack(flags), tuple(messages))
+    jax.debug.callback(raise_if, jnp.stack(flags), tuple(messages))
 
 
 # Constraint name -> (element-wise predicate, description). "simplex" is checked along the last axis.
@@ -255,4 +255,4 @@ def validate_params(cls_name: str, params: dict) -> None:
         flags.append(~ok)
         messages.append(f"{cls_name}: `{name.lstrip('_')}` must be {text}")
     if flags:
-        jax.debug.callback(_raise_if, jnp.stack(flags), tuple(messages))
+        jax.debug.callback(raise_if, jnp.stack(flags), tuple(messages))

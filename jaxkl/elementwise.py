@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._math import _SHIFT, LN2, as_inexact, classify, jit_entry, log_ratio, scale_tiny, unscale, xlog1py_minus
+from ._math import LN2, SHIFT, as_inexact, classify, jit_entry, log_ratio, scale_tiny, unscale, xlog1py_minus
 
 __all__ = ["entr", "kl_div", "rel_entr"]
 
@@ -201,7 +201,7 @@ def _entr_parts(x):
     xg = jnp.where(gen, x, 1.0)
     sx = xg < 2.0**-60
     xs = scale_tiny(xg, sx)
-    log_x = jnp.log(xs) - sx.astype(x.dtype) * (_SHIFT * LN2)
+    log_x = jnp.log(xs) - sx.astype(x.dtype) * (SHIFT * LN2)
     val = jnp.where(gen, unscale(-xs * log_x, sx), jnp.where(kx.zero, 0.0, -jnp.inf))
     val = jnp.where(kx.nan, jnp.nan, val)
     return val, gen, log_x

@@ -88,7 +88,7 @@ import numpy as np
 
 from . import distributions as D
 from .distributions._base import Distribution, real_dtype
-from .distributions.mixture import _expand
+from .distributions.mixture import expand_batch
 
 __all__ = ["as_distribution"]
 
@@ -243,7 +243,7 @@ def _broadcast_batch(d: Distribution, shape: tuple[int, ...]) -> Distribution:
         return D.MixtureSameFamily(
             _broadcast_batch(d.mixing_distribution, shape), _broadcast_batch(d.component_distribution, shape + (k,))
         )
-    return _expand(d, shape)
+    return expand_batch(d, shape)
 
 
 def _independent(base, d) -> D.Independent:

@@ -30,7 +30,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._special import expm1mx
-from .closed_form.registry import _lookup, kl_divergence
+from .closed_form.registry import kl_divergence, lookup
 from .discrete import broadcast_mask
 from .distributions._base import Distribution
 from .interop import for_estimation
@@ -346,7 +346,7 @@ def kl_estimate(
         (True, True)
     """
     p, q = for_estimation(p), for_estimation(q)
-    if _lookup(type(p), type(q)) is not None:
+    if lookup(type(p), type(q)) is not None:
         kl = kl_divergence(p, q)
         return (kl, jnp.zeros_like(kl)) if return_stderr else kl
     return monte_carlo_kl(

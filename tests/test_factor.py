@@ -14,9 +14,9 @@ from jaxkl import _factor
 
 pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
 
-# (batch, n): batches below _factor._UNROLL_BATCH take the looped leaves, larger ones the
+# (batch, n): batches below _factor.UNROLL_BATCH take the looped leaves, larger ones the
 # unrolled leaves; n > _factor._LEAF exercises the blocked recursion (odd sizes included).
-SHAPES = [(3, 1), (3, 13), (2, 40), (_factor._UNROLL_BATCH, 11)]
+SHAPES = [(3, 1), (3, 13), (2, 40), (_factor.UNROLL_BATCH, 11)]
 
 
 def _spd(rng, batch, n, ridge=0.3):
@@ -45,7 +45,7 @@ def test_values_against_numpy(rng, batch, n):
     np.testing.assert_allclose(np.asarray(_logdet(jnp.asarray(m))), np.linalg.slogdet(m)[1], rtol=1e-11, atol=1e-12)
 
 
-@pytest.mark.parametrize("batch", [2, _factor._UNROLL_BATCH])
+@pytest.mark.parametrize("batch", [2, _factor.UNROLL_BATCH])
 def test_not_positive_definite_gives_nans_and_upper_triangle_is_ignored(rng, batch):
     a = _spd(rng, batch, 6)
     a[0, 3, 3] = -1.0  # the first matrix is indefinite

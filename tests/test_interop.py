@@ -24,7 +24,7 @@ import pytest
 
 import jaxkl
 from jaxkl import distributions as D
-from jaxkl.closed_form.registry import _lookup
+from jaxkl.closed_form.registry import lookup
 
 PEER_MODULES = {
     "numpyro": "numpyro.distributions",
@@ -452,7 +452,7 @@ CASES = [Case(peer, fam, make) for peer, table in PEERS.items() for fam, make in
 
 def has_closed_form(case: Case) -> bool:
     make_jaxkl, pp, pq, _ = case.spec
-    return _lookup(type(make_jaxkl(**pp)), type(make_jaxkl(**pq))) is not None
+    return lookup(type(make_jaxkl(**pp)), type(make_jaxkl(**pq))) is not None
 
 
 KL_CASES = [c for c in CASES if has_closed_form(c)]

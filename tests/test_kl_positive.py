@@ -25,7 +25,7 @@ from scipy import integrate, special, stats
 import jaxkl.closed_form.gamma as G
 import jaxkl.closed_form.positive as P
 from jaxkl.closed_form import kl_divergence
-from jaxkl.closed_form.registry import _lookup
+from jaxkl.closed_form.registry import lookup
 from jaxkl.distributions.beta import Beta
 from jaxkl.distributions.gamma import Chi2, Exponential, Gamma, InverseGamma
 from jaxkl.distributions.location_scale import Gumbel
@@ -667,7 +667,7 @@ def test_support_mismatch_is_infinite_with_zero_gradients(p, q):
     ids=lambda x: getattr(x, "__name__", None),
 )
 def test_dispatch_through_subclasses(tp, tq, fn):
-    assert _lookup(tp, tq).fn is fn
+    assert lookup(tp, tq).fn is fn
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from kits import BATCH, FD_H, NON_DIFF, call_rows, kit, make, split, values_grad
 from scipy import integrate
 
 import jaxkl
-from jaxkl.closed_form.registry import _lookup
+from jaxkl.closed_form.registry import lookup
 from jaxkl.distributions import Distribution
 
 CASES = {}
@@ -38,7 +38,7 @@ def _concrete_pairs():
         for cp in ps:
             for cq in qs:
                 vector_event = any(c.__name__ == "OneHotCategorical" for c in (cp, cq)) and cp is not cq
-                if _lookup(cp, cq) is _lookup(P, Q) and (cp, cq) not in out and not vector_event:
+                if lookup(cp, cq) is lookup(P, Q) and (cp, cq) not in out and not vector_event:
                     out.append((cp, cq))
     return out
 
@@ -302,7 +302,7 @@ def test_registered_pairs_cover_the_table():
             missing.append(f"{p}‖{q}")
     assert not missing, f"not in registered_pairs(): {missing}"
     for p, q in required:  # and each dispatches to a formula
-        assert _lookup(by_name[p], by_name[q]) is not None, (p, q)
+        assert lookup(by_name[p], by_name[q]) is not None, (p, q)
 
 
 # --------------------------------------------------------------- register_kl's options
@@ -323,7 +323,7 @@ def user_family():
     yield Point
     registry._REGISTRY.clear()
     registry._REGISTRY.update(saved)
-    registry._lookup.cache_clear()
+    registry.lookup.cache_clear()
 
 
 def test_user_pair_runs_as_written_by_default(user_family):

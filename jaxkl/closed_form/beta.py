@@ -24,25 +24,25 @@ import numpy as np
 from jax.scipy.special import digamma
 
 from .._math import log1p as _log1p
-from .._special import _dmu, beta_kl, expm1mx, gamma_kl
+from .._special import beta_kl, expm1mx, gamma_kl, phi_quotient, stirling_dmu
 from ..distributions.beta import (
     Beta,
     Kumaraswamy,
-    _stirling,
     beta_gamma_gap,
     beta_neg_entropy,
     beta_normal_gap,
     betaln,
     harmonic,
     kumaraswamy_neg_entropy,
-    phi_ratio,
+    stirling_terms,
 )
 from ..distributions.gamma import Exponential, Gamma
 from ..distributions.normal import Normal
 from ..distributions.positive import Pareto
 from ..distributions.uniform import ContinuousBernoulli, Uniform
+from ._common import common, normal_kl_moments
 from .registry import register_kl
-from .uniform import cb_cross, common, normal_kl_moments
+from .uniform import cb_cross
 
 __all__: list[str] = []
 
@@ -61,8 +61,8 @@ def _kl_beta_beta(p, q):
         >>> round(float(jaxkl.kl_divergence(Beta(2.0, 3.0), Beta(1.0, 1.0))), 4)
         0.2349
     """
-    ap, bp = p._p("concentration1", "concentration0")
-    aq, bq = q._p("concentration1", "concentration0")
+    ap, bp = p.broadcast_params("concentration1", "concentration0")
+    aq, bq = q.broadcast_params("concentration1", "concentration0")
     ap, bp, aq, bq = common(ap, bp, aq, bq)
     return beta_kl(ap, bp, aq, bq)
 
@@ -74,8 +74,8 @@ def _kl_beta_uniform(p, q):
     −H(p) + log(h − l) for l ≤ 0 and h ≥ 1, +inf otherwise; −H(p) = KL(p ‖ Beta(1, 1)) is
     ``beta_kl`` (≥ 0) and log(h − l) = log1p((h − 1) − l) ≥ 0.
     """
-    a, b = p._p("concentration1", "concentration0")
-    low, high = q._p("low", "high")
+    a, b = p.broadcast_params("concentration1", "concentration0")
+    low, high = q.broadcast_params("low", "high")
     a, b, low, high = common(a, b, low, high)
     ok = (low <= 0) & (high >= 1)
     d = jnp.where(ok, (high - 1.0) - low, 0.0)
@@ -91,7 +91,7 @@ def _kl_beta_continuous_bernoulli(p, q):
     and S(u) are ≥ 0, the cross term is of second order there (``cb_cross``, which for
     |u| > 1 combines the terms of size |u| analytically).
     """
-    a, b = p._p("concentration1", "concentration0")
+    a, b = p.broadcast_params("concentration1", "concentration0")
     a, b, u = common(a, b, 0.5 * q.logits)
     s = a + b
     return jnp.maximum(beta_neg_entropy(a, b) + cb_cross(u, a / s, b / s), 0.0)
@@ -100,8 +100,8 @@ def _kl_beta_continuous_bernoulli(p, q):
 @register_kl(Beta, Pareto, jit=True)
 def _kl_beta_pareto(p, q):
     """KL(p ‖ q) = +inf: Beta puts mass below any positive Pareto scale."""
-    a, b = p._p("concentration1", "concentration0")
-    (m,) = q._p("scale")
+    a, b = p.broadcast_params("concentration1", "concentration0")
+    (m,) = q.broadcast_params("scale")
     a, b, m = common(a, b, m)
     return jnp.full_like(a, jnp.inf)
 
@@ -118,8 +118,8 @@ def _kl_beta_normal(p, q):
     p: two non-negative terms, accurate also when large concentrations make p nearly normal
     and q matches it.
     """
-    a, b = p._p("concentration1", "concentration0")
-    loc, scale = q._p("loc", "scale")
+    a, b = p.broadcast_params("concentration1", "concentration0")
+    loc, scale = q.broadcast_params("loc", "scale")
     a, b, loc, scale = common(a, b, loc, scale)
     s = a + b
     m = a / s
@@ -132,11 +132,11 @@ def _kl_beta_normal(p, q):
 
 def _log_minus_digamma(s: jax.Array) -> jax.Array:
     """log s − ψ(s) > 0 (≈ 1/(2s)): 1/(2s) − μ'(s) for s ≥ N0, direct below."""
-    n0, terms = _stirling(s)
+    n0, terms = stirling_terms(s)
     big = s >= n0
     sb = jnp.where(big, s, n0)
     ss = jnp.where(big, 1.0, s)
-    return jnp.where(big, 0.5 / sb - _dmu(sb, terms), jnp.log(ss) - digamma(ss))
+    return jnp.where(big, 0.5 / sb - stirling_dmu(sb, terms), jnp.log(ss) - digamma(ss))
 
 
 @register_kl(Beta, Exponential, jit=True)
@@ -152,8 +152,8 @@ def _kl_beta_gamma(p, q):
     where p is close to q (Beta(1, b) against Exponential(b), or Beta(a, b) against
     Gamma(a, a + b) for large b). It has no O(s log s) term anywhere.
     """
-    a, b = p._p("concentration1", "concentration0")
-    k, rate = q._p("concentration", "rate")
+    a, b = p.broadcast_params("concentration1", "concentration0")
+    k, rate = q.broadcast_params("concentration", "rate")
     a, b, k, rate = common(a, b, k, rate)
     s = a + b
     kl = beta_gamma_gap(a, b) + gamma_kl(a, s, k, rate) + (a - k) * _log_minus_digamma(s)
@@ -170,8 +170,8 @@ def _kl_kumaraswamy_uniform(p, q):
     −H(p) + log(h − l) for l ≤ 0 and h ≥ 1 (+inf otherwise): phi1p(1/a − 1) + phi1p(1/b − 1) −
     (1 − 1/a)(H_b − 1) + log1p((h − 1) − l), exact at Kumaraswamy(1, 1) = Uniform(0, 1).
     """
-    a, b = p._p("concentration1", "concentration0")
-    low, high = q._p("low", "high")
+    a, b = p.broadcast_params("concentration1", "concentration0")
+    low, high = q.broadcast_params("low", "high")
     a, b, low, high = common(a, b, low, high)
     ok = (low <= 0) & (high >= 1)
     d = jnp.where(ok, (high - 1.0) - low, 0.0)
@@ -282,14 +282,14 @@ def _kl_kumaraswamy_beta(p, q):
         Mori, M., "Discovery of the double exponential transformation and its
         developments", 2005.
     """
-    a, b = p._p("concentration1", "concentration0")
-    al, be = q._p("concentration1", "concentration0")
+    a, b = p.broadcast_params("concentration1", "concentration0")
+    al, be = q.broadcast_params("concentration1", "concentration0")
     a, b, al, be = common(a, b, al, be)
     w, log_w, s, lx, l1x, r = _kumaraswamy_nodes(a, b)
     hb = harmonic(b)
     # Direct form, with the one expectation that has no closed form by quadrature.
     e_l1x = jnp.sum(w * l1x, axis=-1)
-    parts = (jnp.log(a), phi_ratio(jnp.ones_like(b), b), betaln(al, be), (al - a) * hb / a, -(be - 1.0) * e_l1x)
+    parts = (jnp.log(a), phi_quotient(jnp.ones_like(b), b), betaln(al, be), (al - a) * hb / a, -(be - 1.0) * e_l1x)
     kl_direct = sum(parts)
     # its rounding error: a few ulps of the largest terms
     err_direct = 4.0 * float(np.finfo(a.dtype).eps) * sum(jnp.abs(t) for t in parts)

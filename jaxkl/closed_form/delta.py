@@ -51,8 +51,8 @@ def _kl_delta_distribution(p: Delta, q: Distribution) -> jax.Array:
     """
     _check_event_shapes(p, q, "KL(Delta ‖ Distribution)")
     dt = compute_dtype(p.dtype, q.dtype)
-    (ld,) = p._p("log_density")
-    (v,) = p._p("v")
+    (ld,) = p.broadcast_params("log_density")
+    (v,) = p.broadcast_params("v")
     return ld.astype(dt) - q.log_prob(v.astype(dt)).astype(dt)
 
 
@@ -67,8 +67,8 @@ def _kl_delta_delta(p: Delta, q: Delta) -> jax.Array:
     """
     _check_event_shapes(p, q, "KL(Delta ‖ Delta)")
     dt = compute_dtype(p.dtype, q.dtype)
-    (vp,) = p._p("v")
-    (vq,) = q._p("v")
+    (vp,) = p.broadcast_params("v")
+    (vq,) = q.broadcast_params("v")
     same = vp.astype(dt) == vq.astype(dt)
     if p.event_dim:
         same = jnp.all(same, axis=tuple(range(-p.event_dim, 0)))

@@ -120,10 +120,10 @@ def _bernoulli_kl(p: BinaryParams, q: BinaryParams, weight=None, per_success: bo
     Bernoulli KL would underflow.
     """
     dt = _dtype(p, q)
-    p1, p0, lp1, lp0 = _cast(dt, *p._parts())
-    q1, q0, lq1, lq0 = _cast(dt, *q._parts())
+    p1, p0, lp1, lp0 = _cast(dt, *p.probability_parts())
+    q1, q0, lq1, lq0 = _cast(dt, *q.probability_parts())
     if p._logits is not None and q._logits is not None:
-        a, b = _cast(dt, p._p("_logits")[0], q._p("_logits")[0])
+        a, b = _cast(dt, p.broadcast_params("_logits")[0], q.broadcast_params("_logits")[0])
         a, b = jnp.broadcast_arrays(a, b)
         delta = _sigmoid_difference(a, b)
     else:
@@ -198,10 +198,10 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> jax.Array:
             such pairs with ``jaxkl.monte_carlo_kl``.
     """
     dt = _dtype(p, q)
-    n_p, n_q = _cast(dt, p._p("total_count")[0], q._p("total_count")[0])
+    n_p, n_q = _cast(dt, p.broadcast_params("total_count")[0], q.broadcast_params("total_count")[0])
     n_p, n_q = jnp.broadcast_arrays(n_p, n_q)
-    _, _, lp1, lp0 = _cast(dt, *p._parts())
-    _, _, lq1, lq0 = _cast(dt, *q._parts())
+    _, _, lp1, lp0 = _cast(dt, *p.probability_parts())
+    _, _, lq1, lq0 = _cast(dt, *q.probability_parts())
     same = n_p == n_q
     kl_same = jnp.where(n_p == 0, 0.0, _bernoulli_kl(p, q, weight=jnp.where(same, n_p, 1.0)))
     p_zero, p_one = lp1 == -jnp.inf, lp0 == -jnp.inf
@@ -224,7 +224,7 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> jax.Array:
 
 
 def _poisson_rates(p, q, dt):
-    return _cast(dt, *jnp.broadcast_arrays(p._p("rate")[0], q._p("rate")[0]))
+    return _cast(dt, *jnp.broadcast_arrays(p.broadcast_params("rate")[0], q.broadcast_params("rate")[0]))
 
 
 @register_kl(Poisson, Poisson, jit=True)
@@ -253,8 +253,8 @@ def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> jax.Array:
     Bernoulli, keeps its accuracy. λ = 0 with p > 0 is +inf.
     """
     dt = _dtype(p, q)
-    p1, p0, lp1, lp0 = _cast(dt, *p._parts())
-    (lam,) = _cast(dt, q._p("rate")[0])
+    p1, p0, lp1, lp0 = _cast(dt, *p.probability_parts())
+    (lam,) = _cast(dt, q.broadcast_params("rate")[0])
     p1, p0, lp1, lp0, lam = jnp.broadcast_arrays(p1, p0, lp1, lp0, lam)
     lam_zero = lam == 0
     lam_s = jnp.where(lam_zero, 1.0, lam)
@@ -287,8 +287,8 @@ def _kl_poisson_bernoulli(p: Poisson, q: Bernoulli) -> jax.Array:
     and KL = −log(1 − q).
     """
     dt = _dtype(p, q)
-    (lam,) = _cast(dt, p._p("rate")[0])
-    lq0 = q._parts()[3].astype(dt)
+    (lam,) = _cast(dt, p.broadcast_params("rate")[0])
+    lq0 = q.probability_parts()[3].astype(dt)
     return jnp.where(lam > 0, jnp.inf, -lq0 + jnp.zeros_like(lam))
 
 
@@ -300,9 +300,9 @@ def _kl_poisson_binomial(p: Poisson, q: Binomial) -> jax.Array:
     point mass at 0 and KL = −n·log(1 − q).
     """
     dt = _dtype(p, q)
-    (lam,) = _cast(dt, p._p("rate")[0])
-    (n,) = _cast(dt, q._p("total_count")[0])
-    lq0 = q._parts()[3].astype(dt)
+    (lam,) = _cast(dt, p.broadcast_params("rate")[0])
+    (n,) = _cast(dt, q.broadcast_params("total_count")[0])
+    lq0 = q.probability_parts()[3].astype(dt)
     return jnp.where(lam > 0, jnp.inf, -xmul(n, lq0) + jnp.zeros_like(lam))
 
 
@@ -312,8 +312,8 @@ def _kl_poisson_binomial(p: Poisson, q: Binomial) -> jax.Array:
 def _categorical_params(p: CategoricalParams, q: CategoricalParams, fn: str):
     """The parameters of p and q broadcast to one batch shape, after the event-size check."""
     dt = _dtype(p, q)
-    pa = (p._p("_probs") if p._probs is not None else p._p("_logits"))[0].astype(dt)
-    qa = (q._p("_probs") if q._probs is not None else q._p("_logits"))[0].astype(dt)
+    pa = (p.broadcast_params("_probs") if p._probs is not None else p.broadcast_params("_logits"))[0].astype(dt)
+    qa = (q.broadcast_params("_probs") if q._probs is not None else q.broadcast_params("_logits"))[0].astype(dt)
     checks.assert_same_event_size(fn, pa, qa, -1)
     shape = jnp.broadcast_shapes(pa.shape, qa.shape)
     return jnp.broadcast_to(pa, shape), jnp.broadcast_to(qa, shape)
@@ -386,7 +386,7 @@ def _categorical_kl_logits(a, b):
     return jnp.sum(_kl_term(ph, qh, diff, d, ~p_live, ~q_live), axis=-1)
 
 
-def _categorical_kl(p: CategoricalParams, q: CategoricalParams, fn: str) -> jax.Array:
+def categorical_kl(p: CategoricalParams, q: CategoricalParams, fn: str) -> jax.Array:
     pa, qa = _categorical_params(p, q, fn)
     if p._probs is not None and q._probs is not None:
         out = _categorical_kl_probs(pa, qa)
@@ -414,7 +414,7 @@ def _kl_categorical_categorical(p: Categorical, q: Categorical) -> jax.Array:
     Raises:
         ValueError: the numbers of categories differ (at trace time, naming both shapes).
     """
-    return _categorical_kl(p, q, "KL(Categorical ‖ Categorical)")
+    return categorical_kl(p, q, "KL(Categorical ‖ Categorical)")
 
 
 @register_kl(OneHotCategorical, OneHotCategorical, jit=True)
@@ -424,4 +424,4 @@ def _kl_onehot_onehot(p: OneHotCategorical, q: OneHotCategorical) -> jax.Array:
     Raises:
         ValueError: the numbers of categories differ (at trace time, naming both shapes).
     """
-    return _categorical_kl(p, q, "KL(OneHotCategorical ‖ OneHotCategorical)")
+    return categorical_kl(p, q, "KL(OneHotCategorical ‖ OneHotCategorical)")

@@ -1,5 +1,5 @@
 """Closed-form KL divergences where p is in the Gamma family (Gamma, Exponential, Chi2,
-InverseGamma), and the building blocks shared with ``closed_form.positive``.
+InverseGamma).
 
 Same family: Gamma ‖ Gamma, which through subclassing serves every combination of Gamma,
 Exponential and Chi2 (Exponential ‖ Exponential has its own one-term form), and
@@ -23,92 +23,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from .._math import HALF_LOG_2PI, compute_dtype
+from .._math import HALF_LOG_2PI, log_prod, two_prod
 from .._math import log1p as _log1p
-from .._special import expm1mx, gamma_kl, phi1p
+from .._special import expm1mx, gamma_kl, phi1p, phi_quotient_logs
 from ..distributions.beta import Beta
-from ..distributions.gamma import Chi2, Exponential, Gamma, InverseGamma, _gamma_normal_gap
+from ..distributions.gamma import Chi2, Exponential, Gamma, InverseGamma, gamma_normal_gap
 from ..distributions.location_scale import Gumbel
 from ..distributions.normal import Normal
 from ..distributions.positive import Pareto
 from ..distributions.uniform import ContinuousBernoulli, Uniform
+from ._common import C_EXP_NORMAL, infinite_kl, pair_params
 from .registry import register_kl
 
 __all__: list[str] = []
-
-# c(1) = KL(Exponential ‖ Normal of the same mean and variance) = ½·log 2π − ½.
-_C_EXP_NORMAL = HALF_LOG_2PI - 0.5
-
-
-# ------------------------------------------------------------------- building blocks
-
-
-def _params(p, q, p_names, q_names) -> list[jax.Array]:
-    """The named parameters of p and q in their common compute dtype, broadcast together."""
-    dt = compute_dtype(p.dtype, q.dtype)
-    shape = jnp.broadcast_shapes(p.batch_shape, q.batch_shape)
-    return [jnp.broadcast_to(v.astype(dt), shape) for v in (*p._p(*p_names), *q._p(*q_names))]
-
-
-def _log(x: jax.Array) -> jax.Array:
-    """log x for x > 0, to full relative precision also near x = 1 (log1p of the exact x − 1)."""
-    near = jnp.abs(x - 1.0) <= 0.5
-    return jnp.where(near, _log1p(jnp.where(near, x - 1.0, 0.0)), jnp.log(jnp.where(near, 1.0, x)))
-
-
-def _log_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
-    """log(x/y) for x, y > 0: log1p((x − y)/y) (x − y exact) when x/y ∈ [1/2, 3/2], else log x − log y."""
-    d = (x - y) / y
-    near = jnp.abs(d) <= 0.5
-    return jnp.where(
-        near, _log1p(jnp.where(near, d, 0.0)), jnp.log(jnp.where(near, 1.0, x)) - jnp.log(jnp.where(near, 1.0, y))
-    )
-
-
-def _phi_ratio(x: jax.Array, y: jax.Array) -> jax.Array:
-    """r − 1 − log r ≥ 0 for r = x/y (x, y > 0): ``phi1p((x − y)/y)`` near r = 1, else with log x − log y."""
-    d = (x - y) / y
-    near = jnp.abs(d) <= 0.5
-    far = d - (jnp.log(jnp.where(near, 1.0, x)) - jnp.log(jnp.where(near, 1.0, y)))
-    return jnp.where(near, phi1p(jnp.where(near, d, 0.0)), far)
-
-
-def _split(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """x = hi + lo exactly, hi with at most 26 (float64) / 12 (float32) significant bits.
-
-    The low mantissa bits are cleared through the bit pattern, so no multiplication is
-    involved and a fused multiply-add cannot perturb the split.
-    """
-    if x.dtype == np.float64:
-        hi = lax.bitcast_convert_type(lax.bitcast_convert_type(x, np.int64) & np.int64(~((1 << 27) - 1)), np.float64)
-    else:
-        hi = lax.bitcast_convert_type(lax.bitcast_convert_type(x, np.int32) & np.int32(~((1 << 12) - 1)), np.float32)
-    return hi, x - hi
-
-
-def _two_prod(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(p, e) with p = fl(a·b) and a·b = p + e (to a rounding of e): Dekker's product."""
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, e
-
-
-def _log_prod(a: jax.Array, b: jax.Array) -> jax.Array:
-    """log(a·b) for a, b > 0 with the product's rounding error added back, so the result is
-    accurate to a few ulp of its own size also when a·b ≈ 1 (e.g. a = 1e4, b ≈ 1e-4)."""
-    p, e = _two_prod(a, b)
-    return _log(p) + e / p
-
-
-def _infinite(p, q) -> jax.Array:
-    """+inf of the broadcast batch shape of p and q (gradient 0 with respect to both)."""
-    shape = jnp.broadcast_shapes(p.batch_shape, q.batch_shape)
-    return jnp.full(shape, jnp.inf, compute_dtype(p.dtype, q.dtype))
-
 
 # ------------------------------------------------------------------------ same family
 
@@ -139,7 +67,7 @@ def _kl_gamma_gamma(p, q):
         >>> round(float(jaxkl.kl_divergence(Gamma(2.0, 1.0), Gamma(3.0, 2.0))), 4)
         0.1909
     """
-    a1, b1, a2, b2 = _params(p, q, ("concentration", "rate"), ("concentration", "rate"))
+    a1, b1, a2, b2 = pair_params(p, q, ("concentration", "rate"), ("concentration", "rate"))
     return gamma_kl(a1, b1, a2, b2)
 
 
@@ -153,8 +81,8 @@ def _kl_exponential_exponential(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    lp, lq = _params(p, q, ("rate",), ("rate",))
-    return _phi_ratio(lq, lp)
+    lp, lq = pair_params(p, q, ("rate",), ("rate",))
+    return phi_quotient_logs(lq, lp)
 
 
 @register_kl(InverseGamma, InverseGamma, jit=True)
@@ -167,7 +95,7 @@ def _kl_inverse_gamma_inverse_gamma(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    a1, b1, a2, b2 = _params(p, q, ("concentration", "rate"), ("concentration", "rate"))
+    a1, b1, a2, b2 = pair_params(p, q, ("concentration", "rate"), ("concentration", "rate"))
     return gamma_kl(a1, b1, a2, b2)
 
 
@@ -204,13 +132,13 @@ def _gamma_gumbel_min(a: jax.Array) -> tuple[jax.Array, jax.Array]:
     a ≥ 1, each accurate to a few ulp (K is smallest, ≈ 0.0035, near a = 4.5).
     """
     s = (1.0 + jnp.sqrt(1.0 + 4.0 * a)) / (2.0 * a)
-    k = _gamma_normal_gap(a) + (1.0 - HALF_LOG_2PI) - 0.5 * _log1p(s) + _half_minus_kl_div1p_ratio(s)
+    k = gamma_normal_gap(a) + (1.0 - HALF_LOG_2PI) - 0.5 * _log1p(s) + _half_minus_kl_div1p_ratio(s)
     return k, s
 
 
 def _gumbel_exponent(a, b, mu, beta, t):
     """x = μ/β − a·log1p(t), t = 1/(bβ), as (bμ − a)/(bβ) + a·(t − log1p(t)): b·μ exact."""
-    hi, lo = _two_prod(b, mu)
+    hi, lo = two_prod(b, mu)
     return ((hi - a) + lo) * t + a * phi1p(t)
 
 
@@ -234,7 +162,7 @@ def _kl_gamma_gumbel(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    a, b, mu, beta = _params(p, q, ("concentration", "rate"), ("loc", "scale"))
+    a, b, mu, beta = pair_params(p, q, ("concentration", "rate"), ("loc", "scale"))
     k_min, s = _gamma_gumbel_min(a)
     t = 1.0 / (b * beta)
     v = (t - s) / s
@@ -254,17 +182,17 @@ def _kl_exponential_gumbel(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    lam, mu, beta = _params(p, q, ("rate",), ("loc", "scale"))
+    lam, mu, beta = pair_params(p, q, ("rate",), ("loc", "scale"))
     t = 1.0 / (lam * beta)
-    return _log_prod(lam, beta) + phi1p(t) + expm1mx(_gumbel_exponent(jnp.ones_like(lam), lam, mu, beta, t))
+    return log_prod(lam, beta) + phi1p(t) + expm1mx(_gumbel_exponent(jnp.ones_like(lam), lam, mu, beta, t))
 
 
 def _gamma_normal(a, b, mu, sigma, c_a):
     """KL(Gamma(a, b) ‖ Normal(μ, σ)) given the gap c(a)."""
     bs = b * sigma
-    hi, lo = _two_prod(b, mu)
+    hi, lo = two_prod(b, mu)
     z = ((a - hi) - lo) / bs  # (a/b − μ)/σ with b·μ exact
-    return c_a + 0.5 * _phi_ratio(a, bs * bs) + 0.5 * z * z
+    return c_a + 0.5 * phi_quotient_logs(a, bs * bs) + 0.5 * z * z
 
 
 @register_kl(Gamma, Normal, jit=True)
@@ -282,8 +210,8 @@ def _kl_gamma_normal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    a, b, mu, sigma = _params(p, q, ("concentration", "rate"), ("loc", "scale"))
-    return _gamma_normal(a, b, mu, sigma, _gamma_normal_gap(a))
+    a, b, mu, sigma = pair_params(p, q, ("concentration", "rate"), ("loc", "scale"))
+    return _gamma_normal(a, b, mu, sigma, gamma_normal_gap(a))
 
 
 @register_kl(Exponential, Normal, jit=True)
@@ -296,8 +224,8 @@ def _kl_exponential_normal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    lam, mu, sigma = _params(p, q, ("rate",), ("loc", "scale"))
-    return _gamma_normal(jnp.ones_like(lam), lam, mu, sigma, _C_EXP_NORMAL)
+    lam, mu, sigma = pair_params(p, q, ("rate",), ("loc", "scale"))
+    return _gamma_normal(jnp.ones_like(lam), lam, mu, sigma, C_EXP_NORMAL)
 
 
 # --------------------------------------------------------------------- support mismatch
@@ -318,4 +246,4 @@ def _kl_gamma_infinity(p, q):
     Returns:
         +inf of shape ``broadcast(p.batch_shape, q.batch_shape)``, gradient 0.
     """
-    return _infinite(p, q)
+    return infinite_kl(p, q)

@@ -37,7 +37,7 @@ from ..distributions.multivariate_normal import (
     lowrank_maha,
 )
 from ..distributions.normal import Normal
-from .normal import _normal_kl
+from .normal import normal_kl
 from .registry import kl_divergence, register_kl
 
 __all__: list[str] = []
@@ -59,10 +59,10 @@ def _rep(d, dt):
     """(kind, matrix) of a full-covariance view of ``d``: kind in cov/prec/tril/diag."""
     if isinstance(d, MultivariateNormal):
         kind = {"covariance_matrix": "cov", "precision_matrix": "prec", "scale_tril": "tril"}[d.parameterization]
-        m = d._given().astype(dt)
+        m = d.given_matrix().astype(dt)
         return kind, (jnp.tril(m) if kind == "tril" else m)
     if isinstance(d, MultivariateNormalDiag):
-        return "diag", d._p("scale_diag")[0].astype(dt)
+        return "diag", d.broadcast_params("scale_diag")[0].astype(dt)
     if isinstance(d, LowRankMultivariateNormal):
         return "cov", d.covariance_matrix.astype(dt)
     raise TypeError(type(d).__name__)
@@ -75,9 +75,9 @@ def _to_tril(kind, m):
         return cholesky(m)
     if kind == "diag":
         return m[..., None] * jnp.eye(m.shape[-1], dtype=m.dtype)
-    from ..distributions.multivariate_normal import _precision_to_scale_tril
+    from ..distributions.multivariate_normal import precision_to_scale_tril
 
-    return _precision_to_scale_tril(m)
+    return precision_to_scale_tril(m)
 
 
 def _to_cov(kind, m):
@@ -128,7 +128,7 @@ def _full_kl(p, q):
         )
         x = tril_solve(lq, rhs)
         z = x[..., d]
-        return 0.5 * (_linalg._tril_form(x[..., :d]) + jnp.sum(z * z, -1))
+        return 0.5 * (_linalg.tril_form(x[..., :d]) + jnp.sum(z * z, -1))
     if kp == "cov" and kq == "cov":
         breg, z = _linalg.cov_bregman(mq_, mp_, diff_mu[..., None])
         return 0.5 * (breg + jnp.sum(z[..., 0] ** 2, -1))
@@ -151,9 +151,9 @@ def _full_kl(p, q):
 def _lowrank_view(d, dt):
     """(loc, cov_diag, cov_factor or None) of a low-rank or diagonal normal."""
     if isinstance(d, LowRankMultivariateNormal):
-        loc, w, dg = d._p("loc", "cov_factor", "cov_diag")
+        loc, w, dg = d.broadcast_params("loc", "cov_factor", "cov_diag")
         return loc.astype(dt), dg.astype(dt), w.astype(dt)
-    loc, s = d._p("loc", "scale_diag")
+    loc, s = d.broadcast_params("loc", "scale_diag")
     s = s.astype(dt)
     return loc.astype(dt), s * s, None
 
@@ -267,9 +267,9 @@ def _kl_diag_diag(p, q):
     """
     _check_event(p, q)
     dt = _dtype(p, q)
-    mp_, sp = (a.astype(dt) for a in p._p("loc", "scale_diag"))
-    mq_, sq = (a.astype(dt) for a in q._p("loc", "scale_diag"))
-    return jnp.sum(_normal_kl(mp_, sp, mq_, sq), -1)
+    mp_, sp = (a.astype(dt) for a in p.broadcast_params("loc", "scale_diag"))
+    mq_, sq = (a.astype(dt) for a in q.broadcast_params("loc", "scale_diag"))
+    return jnp.sum(normal_kl(mp_, sp, mq_, sq), -1)
 
 
 # ----------------------------------------------------------------------- Independent
@@ -293,7 +293,7 @@ def _name(d) -> str:
 
 def _indep_normal_diag(d):
     base = d.base_dist
-    loc, scale = base._p("loc", "scale")
+    loc, scale = base.broadcast_params("loc", "scale")
     return MultivariateNormalDiag(loc, scale)
 
 

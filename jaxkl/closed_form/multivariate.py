@@ -16,14 +16,14 @@ import jax.numpy as jnp
 from jax import lax
 
 from .. import checks
-from .._factor import _UNROLL_BATCH, _batch_size, cholesky, tril_solve
+from .._factor import UNROLL_BATCH, batch_size, cholesky, tril_solve
 from .._math import compute_dtype
 from .._special import beta_kl, gamma_kl, log_beta_bregman, phi1p
 from ..distributions.beta import Beta
 from ..distributions.dirichlet import Dirichlet
 from ..distributions.multinomial import Multinomial
-from ..distributions.wishart import Wishart, _shifted_halves
-from .discrete import _categorical_kl
+from ..distributions.wishart import Wishart, shifted_halves
+from .discrete import categorical_kl
 from .registry import register_kl
 
 __all__: list[str] = []
@@ -40,7 +40,7 @@ def _concentrations(a: jax.Array, b: jax.Array, fn: str, names=("p", "q")) -> tu
 
 def _beta_vector(d: Beta) -> jax.Array:
     """Beta(a, b) as the Dirichlet concentration [a, b] (X ↔ (X, 1 − X))."""
-    a, b = d._p("concentration1", "concentration0")
+    a, b = d.broadcast_params("concentration1", "concentration0")
     return jnp.stack([a, b], axis=-1)
 
 
@@ -122,9 +122,9 @@ def _kl_multinomial_multinomial(p: Multinomial, q: Multinomial) -> jax.Array:
     Raises:
         ValueError: the numbers of categories differ (at trace time, naming both shapes).
     """
-    kl_cat = _categorical_kl(p, q, "KL(Multinomial ‖ Multinomial)")
+    kl_cat = categorical_kl(p, q, "KL(Multinomial ‖ Multinomial)")
     dt = kl_cat.dtype
-    n_p, n_q = p._p("total_count")[0].astype(dt), q._p("total_count")[0].astype(dt)
+    n_p, n_q = p.broadcast_params("total_count")[0].astype(dt), q.broadcast_params("total_count")[0].astype(dt)
     n_p, n_q, kl_cat = jnp.broadcast_arrays(n_p, n_q, kl_cat)
     same = n_p == n_q
     # n = 0 is the point mass at the zero vector whatever the probabilities (also where kl_cat = inf)
@@ -146,7 +146,7 @@ def _chol_identity_plus(f: jax.Array) -> jax.Array:
     over the (static) dimension d, fastest but O(d²) operations to compile; smaller ones
     (and vmapped calls) loop over the columns, compiling in a fraction of the time.
     """
-    if _batch_size(f) >= _UNROLL_BATCH:
+    if batch_size(f) >= UNROLL_BATCH:
         return _chol_identity_plus_unrolled(f)
     return _chol_identity_plus_looped(f)
 
@@ -278,7 +278,7 @@ def _kl_wishart_wishart(p: Wishart, q: Wishart) -> jax.Array:
         raise ValueError(f"{fn}: matrix sizes differ: `p` has shape {sp}, `q` has shape {sq}")
     d = p.event_shape[-1]
     dt = compute_dtype(p.dtype, q.dtype)
-    n_p, n_q = p._p("concentration")[0].astype(dt), q._p("concentration")[0].astype(dt)
+    n_p, n_q = p.broadcast_params("concentration")[0].astype(dt), q.broadcast_params("concentration")[0].astype(dt)
     batch = jnp.broadcast_shapes(p.batch_shape, q.batch_shape)
     n_p, n_q = jnp.broadcast_to(n_p, batch), jnp.broadcast_to(n_q, batch)
     m_p, m_q = 0.5 * n_p, 0.5 * n_q
@@ -286,7 +286,7 @@ def _kl_wishart_wishart(p: Wishart, q: Wishart) -> jax.Array:
     c = m_p / m_q
     cm1 = -dm / m_q
     mp, mq = m_p[..., None], m_q[..., None]  # against the d shifted arguments on a trailing axis
-    gam = jnp.sum(gamma_kl(_shifted_halves(m_p, d), mp, _shifted_halves(m_q, d), mq), axis=-1)
+    gam = jnp.sum(gamma_kl(shifted_halves(m_p, d), mp, shifted_halves(m_q, d), mq), axis=-1)
     normal = (d * (d - 1) / 4.0) * phi1p(dm / m_p)
     scale = m_q * _wishart_scale_part(p, q, c, cm1)
     return jnp.broadcast_to(gam + normal + scale, batch)

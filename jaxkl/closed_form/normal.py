@@ -22,7 +22,7 @@ from jax.scipy.special import erf, gammaln
 from scipy.special import zetac
 
 from .._math import EULER, HALF_LOG_2PI, LOG_PI, compute_dtype, log1p
-from .._special import _phi, expm1mx, phi_ratio
+from .._special import expm1mx, phi_quotient_poly, phi_ratio
 from ..distributions.beta import Beta, Kumaraswamy
 from ..distributions.gamma import Exponential, Gamma, InverseGamma
 from ..distributions.location_scale import Cauchy, Gumbel, HalfCauchy, Laplace, Logistic, StudentT
@@ -47,12 +47,7 @@ _C_NORMAL_GUMBEL = 1.0 - HALF_LOG_2PI
 _PI_OVER_SQRT6 = math.pi / math.sqrt(6.0)
 
 
-def _phi_ratio(a: jax.Array, b: jax.Array) -> jax.Array:
-    """r − 1 − log r ≥ 0 for r = a/b (a, b > 0), with r − 1 = (a − b)/b from the exact difference."""
-    return _phi(b, a, a - b)
-
-
-def _normal_kl(mp, sp, mq, sq):
+def normal_kl(mp, sp, mq, sq):
     """KL(N(mp, sp²) ‖ N(mq, sq²)) = ½v² + (r − 1 − log r) + ½z², r = 1 + v = sp/sq, z = Δμ/sq.
 
     The middle term is ``phi_ratio(r, v)`` with v = (sp − sq)/sq from the exact difference,
@@ -113,9 +108,9 @@ def _kl_normal_normal(p, q):
         >>> round(float(jaxkl.kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))), 4)
         0.4431
     """
-    mp, sp = p._p("loc", "scale")
-    mq, sq = q._p("loc", "scale")
-    return _normal_kl(mp, sp, mq, sq)
+    mp, sp = p.broadcast_params("loc", "scale")
+    mq, sq = q.broadcast_params("loc", "scale")
+    return normal_kl(mp, sp, mq, sq)
 
 
 @register_kl(LogNormal, LogNormal, jit=True)
@@ -128,9 +123,9 @@ def _kl_lognormal_lognormal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    mp, sp = p._p("loc", "scale")
-    mq, sq = q._p("loc", "scale")
-    return _normal_kl(mp, sp, mq, sq)
+    mp, sp = p.broadcast_params("loc", "scale")
+    mq, sq = q.broadcast_params("loc", "scale")
+    return normal_kl(mp, sp, mq, sq)
 
 
 @register_kl(HalfNormal, HalfNormal, jit=True)
@@ -144,10 +139,10 @@ def _kl_halfnormal_halfnormal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    (sp,) = p._p("scale")
-    (sq,) = q._p("scale")
+    (sp,) = p.broadcast_params("scale")
+    (sq,) = q.broadcast_params("scale")
     v = (sp - sq) / sq
-    return 0.5 * v * v + _phi_ratio(sp, sq)
+    return 0.5 * v * v + phi_quotient_poly(sp, sq)
 
 
 @register_kl(Laplace, Laplace, jit=True)
@@ -161,10 +156,10 @@ def _kl_laplace_laplace(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    mp, bp = p._p("loc", "scale")
-    mq, bq = q._p("loc", "scale")
+    mp, bp = p.broadcast_params("loc", "scale")
+    mq, bq = q.broadcast_params("loc", "scale")
     t = jnp.abs(mp - mq) / bp
-    return (bp / bq) * expm1mx(-t) + _phi_ratio(bp, bq)
+    return (bp / bq) * expm1mx(-t) + phi_quotient_poly(bp, bq)
 
 
 @register_kl(Cauchy, Cauchy, jit=True)
@@ -183,8 +178,8 @@ def _kl_cauchy_cauchy(p, q):
         Chyzak, Nielsen, "A closed-form formula for the Kullback-Leibler divergence
         between Cauchy distributions", 2019.
     """
-    mp, sp = p._p("loc", "scale")
-    mq, sq = q._p("loc", "scale")
+    mp, sp = p.broadcast_params("loc", "scale")
+    mq, sq = q.broadcast_params("loc", "scale")
     g = 2.0 * jnp.sqrt(sp) * jnp.sqrt(sq)
     h = (sp - sq) / g
     m = (mp - mq) / g
@@ -202,8 +197,8 @@ def _kl_halfcauchy_halfcauchy(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    (sp,) = p._p("scale")
-    (sq,) = q._p("scale")
+    (sp,) = p.broadcast_params("scale")
+    (sq,) = q.broadcast_params("scale")
     h = (sp - sq) / (2.0 * jnp.sqrt(sp) * jnp.sqrt(sq))
     return log1p(h * h)
 
@@ -223,12 +218,12 @@ def _kl_gumbel_gumbel(p, q):
         Shape ``broadcast(p.batch_shape, q.batch_shape)``; +inf where e^(−a)·Γ(1 + r)
         overflows.
     """
-    mp, bp = p._p("loc", "scale")
-    mq, bq = q._p("loc", "scale")
+    mp, bp = p.broadcast_params("loc", "scale")
+    mq, bq = q.broadcast_params("loc", "scale")
     v = (bp - bq) / bq
     a = (mp - mq) / bq
     breg = _lgamma2_bregman(v)
-    return expm1mx(breg + ((1.0 - EULER) * v - a)) + breg + _phi_ratio(bp, bq)
+    return expm1mx(breg + ((1.0 - EULER) * v - a)) + breg + phi_quotient_poly(bp, bq)
 
 
 # ------------------------------------------------------------------ across families
@@ -247,12 +242,12 @@ def _kl_normal_laplace(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    mp, sp = p._p("loc", "scale")
-    mq, bq = q._p("loc", "scale")
+    mp, sp = p.broadcast_params("loc", "scale")
+    mq, bq = q.broadcast_params("loc", "scale")
     cs = _SQRT_2_OVER_PI * sp
     z = (mp - mq) / sp
     g = jnp.expm1(-0.5 * z * z) + z * erf(z * (1.0 / math.sqrt(2.0))) * (1.0 / _SQRT_2_OVER_PI)
-    return _phi_ratio(cs, bq) + (cs / bq) * g + _C_NORMAL_LAPLACE
+    return phi_quotient_poly(cs, bq) + (cs / bq) * g + _C_NORMAL_LAPLACE
 
 
 @register_kl(Laplace, Normal, jit=True)
@@ -266,12 +261,12 @@ def _kl_laplace_normal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    mp, bp = p._p("loc", "scale")
-    mq, sq = q._p("loc", "scale")
+    mp, bp = p.broadcast_params("loc", "scale")
+    mq, sq = q.broadcast_params("loc", "scale")
     b2 = math.sqrt(2.0) * bp
     v = (b2 - sq) / sq
     z = (mp - mq) / sq
-    return 0.5 * (v * v + z * z) + _phi_ratio(b2, sq) + _C_LAPLACE_NORMAL
+    return 0.5 * (v * v + z * z) + phi_quotient_poly(b2, sq) + _C_LAPLACE_NORMAL
 
 
 @register_kl(Gumbel, Normal, jit=True)
@@ -287,12 +282,12 @@ def _kl_gumbel_normal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    mp, bp = p._p("loc", "scale")
-    mq, sq = q._p("loc", "scale")
+    mp, bp = p.broadcast_params("loc", "scale")
+    mq, sq = q.broadcast_params("loc", "scale")
     sd = _PI_OVER_SQRT6 * bp
     v = (sd - sq) / sq
     z = ((mp - mq) + EULER * bp) / sq
-    return 0.5 * (v * v + z * z) + _phi_ratio(sd, sq) + _C_GUMBEL_NORMAL
+    return 0.5 * (v * v + z * z) + phi_quotient_poly(sd, sq) + _C_GUMBEL_NORMAL
 
 
 @register_kl(Normal, Gumbel, jit=True)
@@ -307,12 +302,12 @@ def _kl_normal_gumbel(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``; +inf where exp(x) overflows.
     """
-    mp, sp = p._p("loc", "scale")
-    mq, bq = q._p("loc", "scale")
+    mp, sp = p.broadcast_params("loc", "scale")
+    mq, bq = q.broadcast_params("loc", "scale")
     s = sp / bq
     v = (sp - bq) / bq
     a = (mp - mq) / bq
-    return expm1mx(0.5 * s * s - a) + 0.5 * v * v + _phi_ratio(sp, bq) + _C_NORMAL_GUMBEL
+    return expm1mx(0.5 * s * s - a) + 0.5 * v * v + phi_quotient_poly(sp, bq) + _C_NORMAL_GUMBEL
 
 
 # ------------------------------------------------------------------ +inf: support mismatch

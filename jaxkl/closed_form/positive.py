@@ -36,15 +36,15 @@ import numpy as np
 from jax.scipy.special import gammaln
 from scipy.special import zeta as _hurwitz_zeta
 
-from .._math import EULER, HALF_LOG_2PI
+from .._math import EULER, HALF_LOG_2PI, log_near1, log_quotient, two_prod
 from .._math import log1p as _log1p
-from .._special import expm1mx, kl_div1p, phi1p
+from .._special import expm1mx, kl_div1p, phi1p, phi_quotient_logs
 from ..distributions.beta import Beta
-from ..distributions.gamma import Exponential, Gamma, _stirling_mu
+from ..distributions.gamma import Exponential, Gamma, gamma_stirling_mu
 from ..distributions.normal import Normal
 from ..distributions.positive import Pareto, Weibull
 from ..distributions.uniform import ContinuousBernoulli, Uniform
-from .gamma import _C_EXP_NORMAL, _infinite, _log, _log_ratio, _params, _phi_ratio, _two_prod
+from ._common import C_EXP_NORMAL, infinite_kl, pair_params
 from .registry import register_kl
 
 __all__: list[str] = []
@@ -64,7 +64,7 @@ def _phi_neg_recip(alpha: jax.Array, c: float) -> jax.Array:
 def _log_prod_ratio(a: jax.Array, b: jax.Array, c: jax.Array) -> jax.Array:
     """log(a·b/c) for a, b, c > 0, with the product a·b exact: near 1 as log1p((a·b − c)/c)
     (the subtraction exact), so the result is accurate relative to its own size."""
-    hi, lo = _two_prod(a, b)
+    hi, lo = two_prod(a, b)
     d = ((hi - c) + lo) / c
     near = jnp.abs(d) <= 0.5
     return jnp.where(near, _log1p(jnp.where(near, d, 0.0)), jnp.log(jnp.where(near, 1.0, hi / c)))
@@ -118,14 +118,14 @@ def _kl_weibull_weibull(p, q):
         C. Bauckhage, "Computing the Kullback-Leibler divergence between two Weibull
         distributions", arXiv:1310.3713, 2013.
     """
-    l1, k1, l2, k2 = _params(p, q, ("scale", "concentration"), ("scale", "concentration"))
+    l1, k1, l2, k2 = pair_params(p, q, ("scale", "concentration"), ("scale", "concentration"))
     d = (k2 - k1) / k1
     breg = _lgamma1p_bregman(d)
     near = jnp.abs(d) <= 0.5
     # lgamma(2 + d) = log1p(d) + lgamma(1 + d), exact in d near 0.
     lg_near = _log1p(jnp.where(near, d, 0.0)) + breg - EULER * d
     lg_far = gammaln(1.0 + jnp.where(near, 2.0, k2 / k1))
-    u = k2 * _log_ratio(l1, l2) + jnp.where(near, lg_near, lg_far)
+    u = k2 * log_quotient(l1, l2) + jnp.where(near, lg_near, lg_far)
     return expm1mx(u) + breg
 
 
@@ -140,9 +140,9 @@ def _kl_pareto_pareto(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``; gradient 0 where infinite.
     """
-    m1, a1, m2, a2 = _params(p, q, ("scale", "alpha"), ("scale", "alpha"))
+    m1, a1, m2, a2 = pair_params(p, q, ("scale", "alpha"), ("scale", "alpha"))
     inside = m1 >= m2
-    kl = _phi_ratio(a2, a1) + a2 * _log_ratio(m1, jnp.where(inside, m2, m1))
+    kl = phi_quotient_logs(a2, a1) + a2 * log_quotient(m1, jnp.where(inside, m2, m1))
     return jnp.where(inside, kl, jnp.inf)
 
 
@@ -171,19 +171,19 @@ def _kl_weibull_gamma(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
-    lam, k, a, b = _params(p, q, ("scale", "concentration"), ("concentration", "rate"))
+    lam, k, a, b = pair_params(p, q, ("scale", "concentration"), ("concentration", "rate"))
     g = (1.0 - k) / k  # 1/k − 1, exact difference near k = 1
     s = 1.0 / k
     pivot_one = a < 2.0
     breg = _lgamma1p_bregman(jnp.where(pivot_one, g, s))
-    log_k = _log(k)
+    log_k = log_near1(k)
     # lgamma(1 + s) = lgamma(2 + g) = log1p(g) + lgamma(1 + g), or B(s) − γs.
     lg1s = jnp.where(pivot_one, -log_k + breg - EULER * g, breg - EULER * s)
     big_l = _log_prod_ratio(b, lam, a) + lg1s
     e = a - 1.0
     # lgamma_remainder(1, a) = lgamma(a) − a·log a + a − 1 + γ(a − 1) = B(a − 1) − kl_div1p(a − 1)
     f_one = (_lgamma1p_bregman(e) - kl_div1p(e)) + a * breg - e * log_k
-    f_big = _stirling_mu(a) + a * breg + log_k - 0.5 * jnp.log(a) + (HALF_LOG_2PI - 1.0 - EULER)
+    f_big = gamma_stirling_mu(a) + a * breg + log_k - 0.5 * jnp.log(a) + (HALF_LOG_2PI - 1.0 - EULER)
     return a * expm1mx(big_l) + jnp.where(pivot_one, f_one, f_big)
 
 
@@ -204,10 +204,10 @@ def _kl_pareto_exponential(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``; gradient 0 where infinite.
     """
-    m, alpha, lam = _params(p, q, ("scale", "alpha"), ("rate",))
+    m, alpha, lam = pair_params(p, q, ("scale", "alpha"), ("rate",))
     ok, al = _pareto_alpha(alpha, 1.0)
     w = m * lam * (al / (al - 1.0))
-    kl = _phi_ratio(w, jnp.ones_like(w)) + jnp.log(al) + _phi_neg_recip(al, 1.0)
+    kl = phi_quotient_logs(w, jnp.ones_like(w)) + jnp.log(al) + _phi_neg_recip(al, 1.0)
     return jnp.where(ok, kl, jnp.inf)
 
 
@@ -227,12 +227,12 @@ def _kl_pareto_gamma(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``; gradient 0 where infinite.
     """
-    m, alpha, a, b = _params(p, q, ("scale", "alpha"), ("concentration", "rate"))
+    m, alpha, a, b = pair_params(p, q, ("scale", "alpha"), ("concentration", "rate"))
     ok, al = _pareto_alpha(alpha, 1.0)
     w = b * m * (al / (al - 1.0))
     kl = (
-        a * _phi_ratio(w, a)
-        + _stirling_mu(a)
+        a * phi_quotient_logs(w, a)
+        + gamma_stirling_mu(a)
         + a * _phi_neg_recip(al, 1.0)
         + (jnp.log(al) - 0.5 * jnp.log(a))
         + (HALF_LOG_2PI - 1.0)
@@ -255,13 +255,13 @@ def _kl_pareto_normal(p, q):
     Returns:
         Shape ``broadcast(p.batch_shape, q.batch_shape)``; gradient 0 where infinite.
     """
-    m, alpha, mu, sigma = _params(p, q, ("scale", "alpha"), ("loc", "scale"))
+    m, alpha, mu, sigma = pair_params(p, q, ("scale", "alpha"), ("loc", "scale"))
     ok, al = _pareto_alpha(alpha, 2.0)
     m_am1 = m / (al - 1.0)
     var_p = m_am1 * m_am1 * (al / (al - 2.0))
     z = ((m - mu) + m_am1) / sigma  # (m_p − μ)/σ with m − μ exact when μ ≈ m
-    gap = _phi_neg_recip(al, 1.0) + 0.5 * _phi_neg_recip(al, 2.0) + 1.0 / al + _C_EXP_NORMAL
-    kl = 0.5 * _phi_ratio(var_p, sigma * sigma) + 0.5 * z * z + gap
+    gap = _phi_neg_recip(al, 1.0) + 0.5 * _phi_neg_recip(al, 2.0) + 1.0 / al + C_EXP_NORMAL
+    kl = 0.5 * phi_quotient_logs(var_p, sigma * sigma) + 0.5 * z * z + gap
     return jnp.where(ok, kl, jnp.inf)
 
 
@@ -284,4 +284,4 @@ def _kl_positive_infinity(p, q):
     Returns:
         +inf of shape ``broadcast(p.batch_shape, q.batch_shape)``, gradient 0.
     """
-    return _infinite(p, q)
+    return infinite_kl(p, q)

@@ -84,7 +84,7 @@ def register_kl(
 
     def decorator(fn: Callable) -> Callable:
         _REGISTRY[(type_p, type_q)] = _Entry(fn, bool(jit), bool(cpu_chunked))
-        _lookup.cache_clear()
+        lookup.cache_clear()
         return fn
 
     return decorator
@@ -112,7 +112,7 @@ def _distance(t: type, base: type) -> int:
 
 
 @functools.cache
-def _lookup(tp: type, tq: type) -> _Entry | None:
+def lookup(tp: type, tq: type) -> _Entry | None:
     """The most specific registration serving (tp, tq), ``None`` if there is none."""
     matches = [
         (_distance(tp, P) + _distance(tq, Q), _distance(tp, P), entry)
@@ -161,11 +161,11 @@ def kl_divergence(p, q) -> jax.Array:
         ...
         NotImplementedError: no closed-form KL is registered for KL(StudentT ‖ StudentT); ...
     """
-    entry = _lookup(type(p), type(q))
+    entry = lookup(type(p), type(q))
     if entry is None:
         pj, qj = convert_foreign(p), convert_foreign(q)
         if pj is not p or qj is not q:
-            entry = _lookup(type(pj), type(qj))
+            entry = lookup(type(pj), type(qj))
             p, q = pj, qj
     if entry is None:
         raise NotImplementedError(

@@ -25,10 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaln
 
-from .._math import HALF_LOG_2PI, compute_dtype
+from .._math import HALF_LOG_2PI
 from .._math import log1p as _log1p
-from .._special import _mu, beta_kl, expm1mx, phi1p, taylor_remainder_quad
-from ..distributions.beta import Beta, phi_ratio
+from .._special import beta_kl, expm1mx, phi1p, phi_quotient, stirling_mu, taylor_remainder_quad
+from ..distributions.beta import Beta
 from ..distributions.gamma import Exponential, Gamma
 from ..distributions.location_scale import Gumbel
 from ..distributions.normal import Normal
@@ -41,6 +41,7 @@ from ..distributions.uniform import (
     cb_log_sinhc,
     cb_neg_entropy,
 )
+from ._common import common, normal_kl_moments
 from .registry import register_kl
 
 __all__: list[str] = []
@@ -52,12 +53,6 @@ _UNIFORM_NEGENTROPY = 0.5 * math.log(2.0 * math.pi * math.e / 12.0)
 # ------------------------------------------------------------------ shared pieces
 
 
-def common(*arrays: jax.Array) -> list[jax.Array]:
-    """The arrays in their common compute dtype, broadcast to a common shape."""
-    dt = compute_dtype(*(jnp.asarray(a).dtype for a in arrays))
-    return list(jnp.broadcast_arrays(*(jnp.asarray(a, dt) for a in arrays)))
-
-
 def _inf_where(ok: jax.Array, value: jax.Array) -> jax.Array:
     """``value`` where ``ok``, +inf elsewhere (``value`` must be built from safe inputs)."""
     return jnp.where(ok, value, jnp.inf)
@@ -66,12 +61,6 @@ def _inf_where(ok: jax.Array, value: jax.Array) -> jax.Array:
 def log_width_ratio(d: jax.Array, w: jax.Array) -> jax.Array:
     """log(1 + d/w) ≥ 0 for d ≥ 0, w > 0 (the log of a width ratio, exact as d → 0)."""
     return _log1p(d / w)
-
-
-def normal_kl_moments(m: jax.Array, v: jax.Array, loc: jax.Array, scale: jax.Array) -> jax.Array:
-    """KL(N(m, v) ‖ N(loc, scale²)) = ½·(v/σ² − 1 − log(v/σ²)) + ½·((m − loc)/σ)², both ≥ 0."""
-    z = (m - loc) / scale
-    return 0.5 * phi_ratio(v, scale * scale) + 0.5 * z * z
 
 
 def _atanh_series(t: jax.Array) -> jax.Array:
@@ -137,7 +126,9 @@ def lgamma_stirling_rest(k: jax.Array) -> jax.Array:
     big = k >= n0
     kb = jnp.where(big, k, n0)
     ks = jnp.where(big, 1.0, k)
-    return jnp.where(big, HALF_LOG_2PI - 0.5 * jnp.log(kb) + _mu(kb, terms), gammaln(ks) - ks * jnp.log(ks) + ks)
+    return jnp.where(
+        big, HALF_LOG_2PI - 0.5 * jnp.log(kb) + stirling_mu(kb, terms), gammaln(ks) - ks * jnp.log(ks) + ks
+    )
 
 
 def cb_cross(u: jax.Array, m: jax.Array, one_m: jax.Array) -> jax.Array:
@@ -169,9 +160,9 @@ def _beta_log_mode_density(a: jax.Array, b: jax.Array, terms: int) -> jax.Array:
         + (a - 1.0) * _log1p(-1.0 / a)
         + (b - 1.0) * _log1p(-1.0 / b)
         - (s - 2.0) * _log1p(-2.0 / s)
-        - _mu(a, terms)
-        - _mu(b, terms)
-        + _mu(s, terms)
+        - stirling_mu(a, terms)
+        - stirling_mu(b, terms)
+        + stirling_mu(s, terms)
     )
 
 
@@ -194,8 +185,8 @@ def _kl_uniform_uniform(p, q):
         >>> round(float(jaxkl.kl_divergence(Uniform(0.0, 1.0), Uniform(-1.0, 2.0))), 4)
         1.0986
     """
-    lp, hp = p._p("low", "high")
-    lq, hq = q._p("low", "high")
+    lp, hp = p.broadcast_params("low", "high")
+    lq, hq = q.broadcast_params("low", "high")
     lp, hp, lq, hq = common(lp, hp, lq, hq)
     ok = (lq <= lp) & (hp <= hq)
     d = jnp.where(ok, (hq - hp) + (lp - lq), 0.0)
@@ -234,8 +225,8 @@ def _kl_uniform_beta(p, q):
     infinite when a ≠ 1 (b ≠ 1); there the gradient is large and finite (log 0 is replaced
     by the log of the smallest normal number), and exactly the finite limit when a = 1.
     """
-    low, high = p._p("low", "high")
-    a, b = q._p("concentration1", "concentration0")
+    low, high = p.broadcast_params("low", "high")
+    a, b = q.broadcast_params("concentration1", "concentration0")
     low, high, a, b = common(low, high, a, b)
     ok, low, high = _unit_interval_args(low, high)
     lc1, e1 = uniform_mean_log(low, high)
@@ -253,7 +244,7 @@ def _kl_uniform_beta(p, q):
     mode, one_m_mode = (ab - 1.0) / s2, (bb - 1.0) / s2
     c = 0.5 * (low + high)
     one_m_c = 0.5 * ((1.0 - low) + (1.0 - high))
-    kl_mode = mode * phi_ratio(c, mode) + one_m_mode * phi_ratio(one_m_c, one_m_mode)
+    kl_mode = mode * phi_quotient(c, mode) + one_m_mode * phi_quotient(one_m_c, one_m_mode)
     log_qc = _beta_log_mode_density(ab, bb, terms) - s2 * kl_mode
     kl_conc = -jnp.log(high - low) - log_qc - (ab - 1.0) * e1 - (bb - 1.0) * e0
     return _inf_where(ok, jnp.maximum(jnp.where(conc, kl_conc, kl_flat), 0.0))
@@ -268,7 +259,7 @@ def _kl_uniform_continuous_bernoulli(p, q):
     S(u) ≥ 0, the last term of second order near p = q = Uniform(0, 1); for |u| > 1 the
     terms of size |u| are combined analytically.
     """
-    low, high = p._p("low", "high")
+    low, high = p.broadcast_params("low", "high")
     low, high, u = common(low, high, 0.5 * q.logits)
     ok, low, high = _unit_interval_args(low, high)
     m = 0.5 * (low + high)
@@ -289,8 +280,8 @@ def _kl_uniform_gamma(p, q):
     whose first bracket is ½·log(2π/k) + μ(k) by Stirling's series, so no term of size
     k·log k is formed and large shapes (1e5) and rates keep full accuracy.
     """
-    low, high = p._p("low", "high")
-    k, rate = q._p("concentration", "rate")
+    low, high = p.broadcast_params("low", "high")
+    k, rate = q.broadcast_params("concentration", "rate")
     low, high, k, rate = common(low, high, k, rate)
     ok = low >= 0
     low = jnp.where(ok, low, 0.0)
@@ -298,7 +289,7 @@ def _kl_uniform_gamma(p, q):
     c = 0.5 * (low + high)
     w = high - low
     _, e = uniform_mean_log(low, high)
-    kl = lgamma_stirling_rest(k) + k * phi_ratio(rate * c, k) + jnp.log(c / w) - (k - 1.0) * e
+    kl = lgamma_stirling_rest(k) + k * phi_quotient(rate * c, k) + jnp.log(c / w) - (k - 1.0) * e
     return _inf_where(ok, jnp.maximum(kl, 0.0))
 
 
@@ -310,8 +301,8 @@ def _kl_uniform_normal(p, q):
     ½·log(2πe/12) + KL(N(c, w²/12) ‖ N(μ, σ²)): the negentropy of the uniform law plus a
     Normal–Normal KL written as a sum of non-negative terms.
     """
-    low, high = p._p("low", "high")
-    loc, scale = q._p("loc", "scale")
+    low, high = p.broadcast_params("low", "high")
+    loc, scale = q.broadcast_params("loc", "scale")
     low, high, loc, scale = common(low, high, loc, scale)
     w = high - low
     return _UNIFORM_NEGENTROPY + normal_kl_moments(0.5 * (low + high), w * w / 12.0, loc, scale)
@@ -327,8 +318,8 @@ def _kl_uniform_gumbel(p, q):
     the first term is ≥ 0 and vanishes for the best location, the bracket (≥ 0.2) is the
     KL to the best Gumbel of that scale; nothing overflows for wide intervals.
     """
-    low, high = p._p("low", "high")
-    loc, scale = q._p("loc", "scale")
+    low, high = p.broadcast_params("low", "high")
+    loc, scale = q.broadcast_params("loc", "scale")
     low, high, loc, scale = common(low, high, loc, scale)
     a = (high - low) / (2.0 * scale)
     z = (0.5 * (low + high) - loc) / scale
@@ -344,8 +335,8 @@ def _kl_uniform_pareto(p, q):
     as log(c/(w·α)) + α·log1p((c − m)/m) + (α + 1)·e with c the midpoint and
     e = E[log X] − log c ≤ 0 (``uniform_log_gap``), c − m = (l − m) + w/2 exact.
     """
-    low, high = p._p("low", "high")
-    m, alpha = q._p("scale", "alpha")
+    low, high = p.broadcast_params("low", "high")
+    m, alpha = q.broadcast_params("scale", "alpha")
     low, high, m, alpha = common(low, high, m, alpha)
     ok = low >= m
     low = jnp.where(ok, low, m)
@@ -386,7 +377,7 @@ def cb_bregman(u1: jax.Array, u2: jax.Array, d: jax.Array) -> jax.Array:
     dv = jnp.where(big, jnp.sign(u1) * d, 1.0)  # |u2| − |u1| (same signs)
     e1, e2 = jnp.log1p(-jnp.exp(-2.0 * v1)), jnp.log1p(-jnp.exp(-2.0 * v2))
     de1 = 2.0 / jnp.expm1(2.0 * v1)
-    decomposed = phi_ratio(v2, v1) + (e2 - e1 - de1 * dv)
+    decomposed = phi_quotient(v2, v1) + (e2 - e1 - de1 * dv)
     uf1 = jnp.where(close | big, 0.5, u1)
     uf2 = jnp.where(close | big, 1.5, u2)
     direct = cb_log_sinhc(uf2) - cb_langevin(uf1) * uf2 + cb_neg_entropy(uf1)
@@ -437,7 +428,7 @@ def _kl_continuous_bernoulli_uniform(p, q):
     both ≥ 0 (torch marks l = 0 or h = 1 as infinite, which is a bug: [0, 1] ⊆ [0, 1]).
     """
     u = 0.5 * p.logits
-    low, high = q._p("low", "high")
+    low, high = q.broadcast_params("low", "high")
     u, low, high = common(u, low, high)
     ok = (low <= 0) & (high >= 1)
     d = jnp.where(ok, (high - 1.0) - low, 0.0)
@@ -472,10 +463,10 @@ def _kl_continuous_bernoulli_exponential(p, q):
     p is nearly a truncated exponential matched by q.
     """
     u = 0.5 * p.logits
-    (rate,) = q._p("rate")
+    (rate,) = q.broadcast_params("rate")
     u, rate = common(u, rate)
     m = 0.5 + 0.5 * cb_langevin(u)
-    return cb_exponential_gap(u, m) + phi_ratio(rate * m, jnp.ones_like(m))
+    return cb_exponential_gap(u, m) + phi_quotient(rate * m, jnp.ones_like(m))
 
 
 @register_kl(ContinuousBernoulli, Normal, jit=True)
@@ -487,7 +478,7 @@ def _kl_continuous_bernoulli_normal(p, q):
     of p: two non-negative terms.
     """
     u = 0.5 * p.logits
-    loc, scale = q._p("loc", "scale")
+    loc, scale = q.broadcast_params("loc", "scale")
     u, loc, scale = common(u, loc, scale)
     m = 0.5 + 0.5 * cb_langevin(u)
     v = 0.25 * cb_langevin_prime(u)
@@ -499,6 +490,6 @@ def _kl_continuous_bernoulli_normal(p, q):
 def _kl_continuous_bernoulli_pareto(p, q):
     """KL(p ‖ q) = +inf: p has mass on (0, scale), where the Pareto density is 0."""
     u = 0.5 * p.logits
-    (m,) = q._p("scale")
+    (m,) = q.broadcast_params("scale")
     u, m = common(u, m)
     return jnp.full_like(u, jnp.inf)

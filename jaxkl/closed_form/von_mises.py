@@ -29,24 +29,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._special import taylor_remainder_quad
-from ..distributions.beta import phi_ratio
-from ..distributions.von_mises import VonMises, _asym, vm_dratio, vm_g, vm_hankel_bregman, vm_log_i0e, vm_ratio
+from .._special import phi_quotient, taylor_remainder_quad
+from ..distributions.von_mises import VonMises, vm_asym, vm_dratio, vm_g, vm_hankel_bregman, vm_log_i0e, vm_ratio
+from ._common import common
 from .registry import register_kl
-from .uniform import common
 
 __all__: list[str] = []
 
 
 def log_i0_bregman(k1: jax.Array, k2: jax.Array) -> jax.Array:
     """B_F(κ1, κ2) = log I0(κ2) − log I0(κ1) − (I1(κ1)/I0(κ1))(κ2 − κ1) ≥ 0 (see the module)."""
-    k0, _ = _asym(k1)
+    k0, _ = vm_asym(k1)
     d = k2 - k1
     big = (k1 >= k0) & (k2 >= k0)
     close = ~big & (jnp.abs(d) <= 0.25 * jnp.maximum(1.0, k1))
     # Both large: ½·phi1p(δ/κ1) + B_R.
     k1b, k2b = jnp.where(big, k1, k0), jnp.where(big, k2, k0)
-    asym = 0.5 * phi_ratio(k2b, k1b) + vm_hankel_bregman(k1b, k2b)
+    asym = 0.5 * phi_quotient(k2b, k1b) + vm_hankel_bregman(k1b, k2b)
     # Close: δ²·∫ (1 − s) A'(κ1 + sδ) ds.
     ds = jnp.where(close, d, 0.0)
     quad = ds * ds * taylor_remainder_quad(vm_dratio, k1, ds, 8 if k1.dtype == np.float64 else 5)
@@ -80,8 +79,8 @@ def _kl_vonmises_vonmises(p, q):
     References:
         Mardia, K. V. and Jupp, P. E., "Directional Statistics", 2000.
     """
-    mp, kp = p._p("loc", "concentration")
-    mq, kq = q._p("loc", "concentration")
+    mp, kp = p.broadcast_params("loc", "concentration")
+    mq, kq = q.broadcast_params("loc", "concentration")
     mp, kp, mq, kq = common(mp, kp, mq, kq)
     s = jnp.sin(0.5 * (mp - mq))
     return log_i0_bregman(kp, kq) + 2.0 * kq * vm_ratio(kp) * s * s

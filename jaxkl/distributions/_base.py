@@ -177,8 +177,16 @@ class Distribution:
         """The floating dtype computations run in (float32 for bf16/fp16 parameters)."""
         return compute_dtype(*[v.dtype for v in self._param_arrays])
 
-    def _p(self, *names: str) -> list[jax.Array]:
-        """The named parameters cast to the compute dtype and broadcast to the batch shape."""
+    def broadcast_params(self, *names: str) -> list[jax.Array]:
+        """The named parameters in the compute dtype, broadcast to the batch shape (a parameter's
+        event axes kept), in the order named: what the closed forms read.
+
+        Examples:
+            >>> from jaxkl.distributions import Normal
+            >>> loc, scale = Normal([0.0, 1.0], 2.0).broadcast_params("loc", "scale")
+            >>> scale.tolist()
+            [2.0, 2.0]
+        """
         dt = self.dtype
         shape = self.batch_shape
         out = []

@@ -22,7 +22,7 @@ from scipy.special import zetac
 
 from .._math import EULER, HALF_LOG_2PI
 from .._math import log1p as _log1p
-from .._special import _STIRLING, _mu, beta_kl, lgamma_bregman, phi1p
+from .._special import STIRLING, beta_kl, lgamma_bregman, phi1p, phi_quotient, stirling_mu
 from ._base import Distribution, promote_params
 from ._support import INTERVAL, Support, digamma_approx, trigamma_approx
 
@@ -31,15 +31,6 @@ __all__ = ["Beta", "Kumaraswamy"]
 
 # H_{1+h} − 1 = ψ(2 + h) − ψ(2) = Σ_{k≥1} (−1)^(k+1) (ζ(k+1) − 1) h^k, for |h| ≤ 1/4.
 _HARMONIC_SERIES = tuple(float((-1) ** (k + 1) * zetac(k + 1)) for k in range(1, 20))
-
-
-def phi_ratio(a: jax.Array, b: jax.Array) -> jax.Array:
-    """a/b − 1 − log(a/b) ≥ 0 for a, b > 0: ``phi1p((a − b)/b)`` when a/b ∈ [½, 3/2], else
-    the direct form, which stays accurate when a/b is tiny (where 1 + (a/b − 1) would round)."""
-    v = (a - b) / b
-    near = jnp.abs(v) <= 0.5
-    r = jnp.where(near, 1.0, a / b)
-    return jnp.where(near, phi1p(jnp.where(near, v, 0.0)), (r - 1.0) - jnp.log(r))
 
 
 def betaln(a: jax.Array, b: jax.Array) -> jax.Array:
@@ -83,7 +74,7 @@ def harmonic_m1(x: jax.Array) -> jax.Array:
     return jnp.where(near, acc * hs, digamma(xf + 1.0) + (EULER - 1.0))
 
 
-def _stirling(x: jax.Array) -> tuple[float, int]:
+def stirling_terms(x: jax.Array) -> tuple[float, int]:
     """(N0, number of Stirling terms): Stirling's series is used for arguments ≥ N0."""
     return (8.0, 8) if x.dtype == np.float64 else (4.0, 4)
 
@@ -97,14 +88,14 @@ def _nu(x: jax.Array, terms: int, k: int) -> jax.Array:
     w = 1.0 / x
     acc = jnp.zeros_like(x)
     for j in range(terms, 1, -1):
-        acc = (acc + _STIRLING[j - 1] * (k * (2 * j - 1) * w - 2 * j)) * (w * w)
+        acc = (acc + STIRLING[j - 1] * (k * (2 * j - 1) * w - 2 * j)) * (w * w)
     # acc = Σ_{j≥2} c_j (k(2j − 1)w − 2j) w^(2j−2); one more factor w gives x^(−(2j−1)).
     return (k / 12.0) * w * w + acc * w
 
 
 def _beta_normal_gap_big(a: jax.Array, b: jax.Array) -> jax.Array:
     """``beta_normal_gap`` for a, b ≥ N0 by Stirling's series (see there)."""
-    _, terms = _stirling(a)
+    _, terms = stirling_terms(a)
     s = a + b
     dd = a - b
     return (
@@ -123,7 +114,7 @@ def beta_normal_gap(a: jax.Array, b: jax.Array) -> jax.Array:
     concentrations of 1e5 and more. Otherwise ½·log(2πe·v) − H, with
     −H from ``beta_neg_entropy`` (terms then within a factor ~300 of J).
     """
-    n0, _ = _stirling(a)
+    n0, _ = stirling_terms(a)
     big = (a >= n0) & (b >= n0)
     ab, bb = jnp.where(big, a, n0), jnp.where(big, b, n0)
     asm, bsm = jnp.where(big, 1.0, a), jnp.where(big, 1.0, b)
@@ -142,7 +133,7 @@ def _mu_gap(b: jax.Array, a: jax.Array, terms: int) -> jax.Array:
     wp = w
     for j in range(1, terms + 1):
         m = 2 * j - 1
-        acc = acc + _STIRLING[j - 1] * wp * (jnp.expm1(-m * lg) + (b - 1.0) * (m * w) * jnp.expm1(-(m + 1) * lg))
+        acc = acc + STIRLING[j - 1] * wp * (jnp.expm1(-m * lg) + (b - 1.0) * (m * w) * jnp.expm1(-(m + 1) * lg))
         wp = wp * w * w
     return acc
 
@@ -158,19 +149,19 @@ def beta_gamma_gap(a: jax.Array, b: jax.Array) -> jax.Array:
     (b − ½)·log s − b + ½·log 2π + μ(s) − lgamma(b) + (b − 1)(ψ(b) − ψ(s)); for s < N0 the
     direct form.
     """
-    n0, terms = _stirling(a)
+    n0, terms = stirling_terms(a)
     s = a + b
     big = b >= n0
     ab, bb = jnp.where(big, a, 1.0), jnp.where(big, b, n0)
     sb = ab + bb
-    g_big = 0.5 * phi_ratio(bb, sb) + ab / (2.0 * bb * sb) + _mu_gap(bb, ab, terms)
+    g_big = 0.5 * phi_quotient(bb, sb) + ab / (2.0 * bb * sb) + _mu_gap(bb, ab, terms)
     mid = ~big & (s >= n0)
     bm, sm = jnp.where(mid, b, 1.0), jnp.where(mid, s, n0)
     g_mid = (
         (bm - 0.5) * jnp.log(sm)
         - bm
         + HALF_LOG_2PI
-        + _mu(sm, terms)
+        + stirling_mu(sm, terms)
         - gammaln(bm)
         + (bm - 1.0) * (digamma(bm) - digamma(sm))
     )
@@ -242,7 +233,7 @@ def kumaraswamy_neg_entropy(a: jax.Array, b: jax.Array) -> jax.Array:
     and the cross term is of second order near a = b = 1, where the value vanishes.
     """
     one = jnp.ones_like(a)
-    return phi_ratio(one, a) + phi_ratio(one, b) + ((1.0 - a) / a) * harmonic_m1(b)
+    return phi_quotient(one, a) + phi_quotient(one, b) + ((1.0 - a) / a) * harmonic_m1(b)
 
 
 class Beta(Distribution):
@@ -281,7 +272,7 @@ class Beta(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, hi = support
         if kind == INTERVAL and isinstance(lo, float) and lo == 0.0 and hi == 1.0:
-            a, b = self._p("concentration1", "concentration0")
+            a, b = self.broadcast_params("concentration1", "concentration0")
             return digamma_approx(a) - digamma_approx(b), jnp.sqrt(trigamma_approx(a) + trigamma_approx(b))
         return super().quadrature_centre(support)
 
@@ -296,30 +287,30 @@ class Beta(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         inside = (x >= 0) & (x <= 1)
         xs = jnp.where(inside, x, 0.5)
         lp = xlogy(a - 1.0, xs) + xlog1py(b - 1.0, -xs) - betaln(a, b)
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         shape = self._sample_shape(sample_shape)
         return jax.random.beta(key, jnp.broadcast_to(a, shape), jnp.broadcast_to(b, shape), shape, self.dtype)
 
     def entropy(self) -> jax.Array:
         """log B(a, b) − (a − 1)ψ(a) − (b − 1)ψ(b) + (a + b − 2)ψ(a + b), without cancellation."""
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         return -beta_neg_entropy(a, b)
 
     @property
     def mean(self) -> jax.Array:
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         return a / (a + b)
 
     @property
     def variance(self) -> jax.Array:
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         s = a + b
         return a * b / (s * s * (s + 1.0))
 
@@ -376,7 +367,7 @@ class Kumaraswamy(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         inside = (x >= 0) & (x <= 1)
         xs = jnp.where(inside, x, 0.5)
         log_x = jnp.log(xs)  # −inf at x = 0
@@ -385,7 +376,7 @@ class Kumaraswamy(Distribution):
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         shape = self._sample_shape(sample_shape)
         tiny = float(jnp.finfo(self.dtype).tiny)
         u = jax.random.uniform(key, shape, self.dtype, minval=tiny, maxval=1.0)
@@ -394,11 +385,11 @@ class Kumaraswamy(Distribution):
 
     def entropy(self) -> jax.Array:
         """(1 − 1/b) + (1 − 1/a)·H_b − log(ab), as minus a sum that vanishes at (1, 1)."""
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         return -kumaraswamy_neg_entropy(a, b)
 
     def _log_moment(self, n: float) -> jax.Array:
-        a, b = self._p("concentration1", "concentration0")
+        a, b = self.broadcast_params("concentration1", "concentration0")
         return jnp.log(b) + betaln(1.0 + n / a, b)
 
     @property

@@ -58,8 +58,8 @@ class CategoricalParams(Distribution):
     def probs(self) -> jax.Array:
         """Probabilities ``[..., K]`` (softmax of the logits when logits were given)."""
         if self._probs is not None:
-            return self._p("_probs")[0]
-        return jax.nn.softmax(self._p("_logits")[0], axis=-1)
+            return self.broadcast_params("_probs")[0]
+        return jax.nn.softmax(self.broadcast_params("_logits")[0], axis=-1)
 
     @property
     def logits(self) -> jax.Array:
@@ -70,8 +70,8 @@ class CategoricalParams(Distribution):
     def log_probs(self) -> jax.Array:
         """log P(k) for every category, ``[..., K]``, normalized."""
         if self._probs is not None:
-            return safe_log(self._p("_probs")[0])
-        a = self._p("_logits")[0]
+            return safe_log(self.broadcast_params("_probs")[0])
+        a = self.broadcast_params("_logits")[0]
         m = jax.lax.stop_gradient(jnp.max(a, axis=-1, keepdims=True))
         m = jnp.where(jnp.isfinite(m), m, 0.0)
         z = jnp.sum(jnp.exp(a - m), axis=-1, keepdims=True)

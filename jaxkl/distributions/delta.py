@@ -67,24 +67,24 @@ class Delta(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)
-        v, ld = self._p("v", "log_density")
+        v, ld = self.broadcast_params("v", "log_density")
         hit = x == v
         if self.event_dim:
             hit = jnp.all(hit, axis=tuple(range(-self.event_dim, 0)))
         return jnp.where(hit, ld, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (v,) = self._p("v")
+        (v,) = self.broadcast_params("v")
         return jnp.broadcast_to(v, self._sample_shape(sample_shape))
 
     def entropy(self) -> jax.Array:
-        (ld,) = self._p("log_density")
+        (ld,) = self.broadcast_params("log_density")
         return -ld
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("v")[0]
+        return self.broadcast_params("v")[0]
 
     @property
     def variance(self) -> jax.Array:
-        return jnp.zeros_like(self._p("v")[0])
+        return jnp.zeros_like(self.broadcast_params("v")[0])

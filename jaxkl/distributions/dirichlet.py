@@ -81,7 +81,7 @@ class Dirichlet(Distribution):
         k = self.event_shape[0]
         if x.ndim < 1 or x.shape[-1] != k:
             raise ValueError(f"Dirichlet.log_prob: the value must have last axis {k}; got shape {x.shape}")
-        (alpha,) = self._p("concentration")
+        (alpha,) = self.broadcast_params("concentration")
         tol = checks.probability_tolerance(x.dtype, k)
         inside = jnp.all(x >= 0, axis=-1) & (jnp.abs(jnp.sum(x, axis=-1) - 1.0) <= tol)
         xs = jnp.where(inside[..., None], x, 1.0 / k)
@@ -89,22 +89,22 @@ class Dirichlet(Distribution):
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (alpha,) = self._p("concentration")
+        (alpha,) = self.broadcast_params("concentration")
         shape = self._sample_shape(sample_shape)
         return jax.random.dirichlet(key, jnp.broadcast_to(alpha, shape), shape[:-1], self.dtype)
 
     def entropy(self) -> jax.Array:
-        (alpha,) = self._p("concentration")
+        (alpha,) = self.broadcast_params("concentration")
         k = self.event_shape[0]
         return -log_beta_bregman(alpha, jnp.ones_like(alpha)) - gammaln(jnp.asarray(float(k), alpha.dtype))
 
     @property
     def mean(self) -> jax.Array:
-        (alpha,) = self._p("concentration")
+        (alpha,) = self.broadcast_params("concentration")
         return alpha / jnp.sum(alpha, axis=-1, keepdims=True)
 
     @property
     def variance(self) -> jax.Array:
-        (alpha,) = self._p("concentration")
+        (alpha,) = self.broadcast_params("concentration")
         s = jnp.sum(alpha, axis=-1, keepdims=True)
         return (alpha / s) * ((s - alpha) / s) / (s + 1.0)

@@ -69,7 +69,7 @@ class BinaryParams(Distribution):
     """Shared handling of a success probability given as ``probs`` or ``logits``.
 
     Stored in ``_probs``/``_logits`` (one of them ``None``); the public ``probs`` and
-    ``logits`` are properties. Subclasses call ``_parts`` for accurate
+    ``logits`` are properties. Subclasses call ``probability_parts`` for accurate
     (p, 1 − p, log p, log(1 − p)): from logits these are sigmoid(±a) and log_sigmoid(±a),
     each to a few ulp relative however large |a| is.
     """
@@ -94,23 +94,23 @@ class BinaryParams(Distribution):
     def probs(self) -> jax.Array:
         """Success probability (derived as sigmoid(logits) when logits were given)."""
         if self._probs is not None:
-            return self._p("_probs")[0]
-        return jax.nn.sigmoid(self._p("_logits")[0])
+            return self.broadcast_params("_probs")[0]
+        return jax.nn.sigmoid(self.broadcast_params("_logits")[0])
 
     @property
     def logits(self) -> jax.Array:
         """Log-odds log(p/(1 − p)) (derived from probs when probs were given; ±inf at 0 and 1)."""
         if self._logits is not None:
-            return self._p("_logits")[0]
-        p = self._p("_probs")[0]
+            return self.broadcast_params("_logits")[0]
+        p = self.broadcast_params("_probs")[0]
         return safe_log(p) - safe_log1m(p)
 
-    def _parts(self) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    def probability_parts(self) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
         """(p, 1 − p, log p, log(1 − p)), broadcast to the batch shape."""
         if self._probs is not None:
-            p = self._p("_probs")[0]
+            p = self.broadcast_params("_probs")[0]
             return p, 1.0 - p, safe_log(p), safe_log1m(p)
-        a = self._p("_logits")[0]
+        a = self.broadcast_params("_logits")[0]
         return jax.nn.sigmoid(a), jax.nn.sigmoid(-a), jax.nn.log_sigmoid(a), jax.nn.log_sigmoid(-a)
 
 
@@ -149,26 +149,26 @@ class Bernoulli(BinaryParams):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)
-        _, _, lp1, lp0 = self._parts()
+        _, _, lp1, lp0 = self.probability_parts()
         return jnp.where(x == 1, lp1, jnp.where(x == 0, lp0, -jnp.inf))
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         shape = self._sample_shape(sample_shape)
         u = jax.random.uniform(key, shape, self.dtype)
-        p, _, _, _ = self._parts()
+        p, _, _, _ = self.probability_parts()
         return (u < p).astype(jnp.result_type(int))
 
     def entropy(self) -> jax.Array:
-        p1, p0, lp1, lp0 = self._parts()
+        p1, p0, lp1, lp0 = self.probability_parts()
         return 0.0 - (xmul(p1, lp1) + xmul(p0, lp0))
 
     @property
     def mean(self) -> jax.Array:
-        return self._parts()[0]
+        return self.probability_parts()[0]
 
     @property
     def variance(self) -> jax.Array:
-        p1, p0, _, _ = self._parts()
+        p1, p0, _, _ = self.probability_parts()
         return p1 * p0
 
 
@@ -221,8 +221,8 @@ class Binomial(BinaryParams):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)
-        (n,) = self._p("total_count")
-        _, _, lp1, lp0 = self._parts()
+        (n,) = self.broadcast_params("total_count")
+        _, _, lp1, lp0 = self.probability_parts()
         inside = is_integer(x) & (x >= 0) & (x <= n)
         xs = jnp.where(inside, x, 0.0)
         log_comb = gammaln(n + 1.0) - gammaln(xs + 1.0) - gammaln(n - xs + 1.0)
@@ -231,8 +231,8 @@ class Binomial(BinaryParams):
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         shape = self._sample_shape(sample_shape)
-        (n,) = self._p("total_count")
-        p, _, _, _ = self._parts()
+        (n,) = self.broadcast_params("total_count")
+        p, _, _, _ = self.probability_parts()
         k = jax.random.binomial(key, jnp.broadcast_to(n, shape), jnp.broadcast_to(p, shape), shape, self.dtype)
         return k.astype(jnp.result_type(int))
 
@@ -255,13 +255,13 @@ class Binomial(BinaryParams):
 
     @property
     def mean(self) -> jax.Array:
-        (n,) = self._p("total_count")
-        return n * self._parts()[0]
+        (n,) = self.broadcast_params("total_count")
+        return n * self.probability_parts()[0]
 
     @property
     def variance(self) -> jax.Array:
-        (n,) = self._p("total_count")
-        p1, p0, _, _ = self._parts()
+        (n,) = self.broadcast_params("total_count")
+        p1, p0, _, _ = self.probability_parts()
         return n * p1 * p0
 
 
@@ -304,7 +304,7 @@ class Geometric(BinaryParams):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)
-        _, _, lp1, lp0 = self._parts()
+        _, _, lp1, lp0 = self.probability_parts()
         inside = is_integer(x) & (x >= 0)
         xs = jnp.where(inside, x, 0.0)
         return jnp.where(inside, xmul(xs, lp0) + lp1, -jnp.inf)
@@ -313,22 +313,22 @@ class Geometric(BinaryParams):
         shape = self._sample_shape(sample_shape)
         tiny = float(jnp.finfo(self.dtype).tiny)
         u = jax.random.uniform(key, shape, self.dtype, minval=tiny, maxval=1.0)
-        _, _, _, lp0 = self._parts()
+        _, _, _, lp0 = self.probability_parts()
         return jnp.floor(jnp.log(u) / lp0).astype(jnp.result_type(int))
 
     def entropy(self) -> jax.Array:
         """H = −[p·log p + (1 − p)·log(1 − p)]/p, the Bernoulli entropy over p."""
-        p1, p0, lp1, lp0 = self._parts()
+        p1, p0, lp1, lp0 = self.probability_parts()
         return -(xmul(p1, lp1) + xmul(p0, lp0)) / p1
 
     @property
     def mean(self) -> jax.Array:
-        p1, p0, _, _ = self._parts()
+        p1, p0, _, _ = self.probability_parts()
         return p0 / p1
 
     @property
     def variance(self) -> jax.Array:
-        p1, p0, _, _ = self._parts()
+        p1, p0, _, _ = self.probability_parts()
         return p0 / (p1 * p1)
 
 
@@ -395,27 +395,27 @@ class Poisson(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)
-        (rate,) = self._p("rate")
+        (rate,) = self.broadcast_params("rate")
         inside = is_integer(x) & (x >= 0)
         xs = jnp.where(inside, x, 0.0)
         return jnp.where(inside, xmul(xs, safe_log(rate)) - rate - gammaln(xs + 1.0), -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         shape = self._sample_shape(sample_shape)
-        (rate,) = self._p("rate")
+        (rate,) = self.broadcast_params("rate")
         return jax.random.poisson(key, jnp.broadcast_to(rate, shape), shape).astype(jnp.result_type(int))
 
     def entropy(self) -> jax.Array:
-        (rate,) = self._p("rate")
+        (rate,) = self.broadcast_params("rate")
         return poisson_entropy(rate)
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("rate")[0]
+        return self.broadcast_params("rate")[0]
 
     @property
     def variance(self) -> jax.Array:
-        return self._p("rate")[0]
+        return self.broadcast_params("rate")[0]
 
 
 def poisson_entropy(rate: jax.Array) -> jax.Array:

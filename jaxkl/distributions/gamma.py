@@ -6,7 +6,7 @@ them as well. ``InverseGamma`` is the law of 1/X for X ~ Gamma with the same par
 
 The entropy of a Gamma distribution, a − log b + lgamma(a) + (1 − a)ψ(a), is a difference of
 terms of size a·log a; it is computed as the entropy of the Normal of the same variance
-less the gap ``_gamma_normal_gap(a)`` (the KL from Gamma(a, 1) to that Normal, about
+less the gap ``gamma_normal_gap(a)`` (the KL from Gamma(a, 1) to that Normal, about
 1/(3a)), which keeps full relative accuracy at concentrations of 1e5 and more.
 """
 
@@ -19,7 +19,7 @@ from jax.scipy.special import digamma, gammaln, xlogy
 from jax.typing import ArrayLike
 
 from .._math import HALF_LOG_2PI
-from .._special import _dmu, _mu
+from .._special import stirling_dmu, stirling_mu
 from ._base import Distribution, promote_params
 from ._support import LOWER, Support, digamma_approx, trigamma_approx
 
@@ -61,8 +61,8 @@ def _stirling_parts(a: jax.Array) -> tuple[jax.Array, jax.Array]:
         mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - HALF_LOG_2PI
         dmu_direct = digamma(asm) - jnp.log(asm) + 0.5 / asm
         return (
-            jnp.where(big, _mu(ab, _STIRLING_TERMS), mu_direct),
-            jnp.where(big, _dmu(ab, _STIRLING_TERMS), dmu_direct),
+            jnp.where(big, stirling_mu(ab, _STIRLING_TERMS), mu_direct),
+            jnp.where(big, stirling_dmu(ab, _STIRLING_TERMS), dmu_direct),
         )
     small = a < 1.0
     big = jnp.where(small, 3.0, a)
@@ -74,20 +74,20 @@ def _stirling_parts(a: jax.Array) -> tuple[jax.Array, jax.Array]:
         mu_shift = mu_shift + jnp.where(active, phi, 0.0)
         dmu_shift = dmu_shift + jnp.where(active, dphi, 0.0)
         big = jnp.where(active, big + 1.0, big)
-    mu_series = _mu(big, _STIRLING_TERMS) + mu_shift
-    dmu_series = _dmu(big, _STIRLING_TERMS) + dmu_shift
+    mu_series = stirling_mu(big, _STIRLING_TERMS) + mu_shift
+    dmu_series = stirling_dmu(big, _STIRLING_TERMS) + dmu_shift
     asm = jnp.where(small, a, 0.5)
     mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - HALF_LOG_2PI
     dmu_direct = digamma(asm) - jnp.log(asm) + 0.5 / asm
     return jnp.where(small, mu_direct, mu_series), jnp.where(small, dmu_direct, dmu_series)
 
 
-def _stirling_mu(a: jax.Array) -> jax.Array:
+def gamma_stirling_mu(a: jax.Array) -> jax.Array:
     """μ(a) = lgamma(a) − (a − ½)·log a + a − ½·log 2π, Stirling's remainder (≈ 1/(12a))."""
     return _stirling_parts(a)[0]
 
 
-def _gamma_normal_gap(a: jax.Array) -> jax.Array:
+def gamma_normal_gap(a: jax.Array) -> jax.Array:
     """c(a) = (a − 1)ψ(a) − lgamma(a) − a + ½·log a + ½·log 2π + ½ ≥ 0.
 
     The KL from Gamma(a, b) to the Normal with the same mean and variance (independent of
@@ -157,27 +157,27 @@ class Gamma(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         return _gamma_log_prob(x, a, b)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         shape = self._sample_shape(sample_shape)
         return jax.random.gamma(key, jnp.broadcast_to(a, shape), shape, self.dtype) / b
 
     def entropy(self) -> jax.Array:
         """a − log b + lgamma(a) + (1 − a)ψ(a), as ½·log(2πe·a) − log b − c(a) (see the module)."""
-        a, b = self._p("concentration", "rate")
-        return (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - jnp.log(b) - _gamma_normal_gap(a)
+        a, b = self.broadcast_params("concentration", "rate")
+        return (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - jnp.log(b) - gamma_normal_gap(a)
 
     @property
     def mean(self) -> jax.Array:
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         return a / b
 
     @property
     def variance(self) -> jax.Array:
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         return a / (b * b)
 
 
@@ -221,27 +221,27 @@ class Exponential(Gamma):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        (b,) = self._p("rate")
+        (b,) = self.broadcast_params("rate")
         inside = x >= 0
         xs = jnp.where(inside, x, 0.0)
         return jnp.where(inside, jnp.log(b) - b * xs, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (b,) = self._p("rate")
+        (b,) = self.broadcast_params("rate")
         return jax.random.exponential(key, self._sample_shape(sample_shape), self.dtype) / b
 
     def entropy(self) -> jax.Array:
-        (b,) = self._p("rate")
+        (b,) = self.broadcast_params("rate")
         return 1.0 - jnp.log(b)
 
     @property
     def mean(self) -> jax.Array:
-        (b,) = self._p("rate")
+        (b,) = self.broadcast_params("rate")
         return 1.0 / b
 
     @property
     def variance(self) -> jax.Array:
-        (b,) = self._p("rate")
+        (b,) = self.broadcast_params("rate")
         return 1.0 / (b * b)
 
 
@@ -321,7 +321,7 @@ class InverseGamma(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            a, b = self._p("concentration", "rate")
+            a, b = self.broadcast_params("concentration", "rate")
             return jnp.log(b) - digamma_approx(a), jnp.sqrt(trigamma_approx(a))
         return super().quadrature_centre(support)
 
@@ -336,31 +336,31 @@ class InverseGamma(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         inside = x > 0
         xs = jnp.where(inside, x, 1.0)
         lp = a * jnp.log(b) - gammaln(a) - (a + 1.0) * jnp.log(xs) - b / xs
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         shape = self._sample_shape(sample_shape)
         return b / jax.random.gamma(key, jnp.broadcast_to(a, shape), shape, self.dtype)
 
     def entropy(self) -> jax.Array:
         """a + log b + lgamma(a) − (1 + a)ψ(a) = H(Gamma(a, 1)) − 2ψ(a) + log b."""
-        a, b = self._p("concentration", "rate")
-        h_gamma = (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - _gamma_normal_gap(a)
+        a, b = self.broadcast_params("concentration", "rate")
+        h_gamma = (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - gamma_normal_gap(a)
         return h_gamma - 2.0 * digamma(a) + jnp.log(b)
 
     @property
     def mean(self) -> jax.Array:
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         return jnp.where(a > 1.0, b / jnp.where(a > 1.0, a - 1.0, 1.0), jnp.inf)
 
     @property
     def variance(self) -> jax.Array:
-        a, b = self._p("concentration", "rate")
+        a, b = self.broadcast_params("concentration", "rate")
         ok = a > 2.0
         am1 = jnp.where(ok, a - 1.0, 2.0)
         return jnp.where(ok, (b / am1) ** 2 / jnp.where(ok, a - 2.0, 1.0), jnp.inf)

@@ -51,32 +51,32 @@ class Laplace(LocScale):
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
 
     def kinks(self) -> list[tuple[jax.Array, bool]]:
-        return [(self._p("loc")[0], False)]
+        return [(self.broadcast_params("loc")[0], False)]
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return -jnp.abs(x - loc) / scale - jnp.log(2.0 * scale)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + scale * jax.random.laplace(key, self._sample_shape(sample_shape), self.dtype)
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return 1.0 + jnp.log(2.0 * scale)
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return 2.0 * scale * scale
 
 
@@ -109,20 +109,20 @@ class Cauchy(LocScale):
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return -LOG_PI - jnp.log(scale) - _log1p_square((x - loc) / scale)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + scale * jax.random.cauchy(key, self._sample_shape(sample_shape), self.dtype)
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return math.log(4.0 * math.pi) + jnp.log(scale)
 
     @property
@@ -163,7 +163,7 @@ class HalfCauchy(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            (s,) = self._p("scale")
+            (s,) = self.broadcast_params("scale")
             return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
         return super().quadrature_centre(support)
 
@@ -178,18 +178,18 @@ class HalfCauchy(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         inside = x >= 0
         xs = jnp.where(inside, x, 0.0)
         lp = LN2 - LOG_PI - jnp.log(scale) - _log1p_square(xs / scale)
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return scale * jnp.abs(jax.random.cauchy(key, self._sample_shape(sample_shape), self.dtype))
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return LOG_2PI + jnp.log(scale)
 
     @property
@@ -229,31 +229,31 @@ class Gumbel(LocScale):
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + EULER * scale, (math.pi / math.sqrt(6.0)) * scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         z = (x - loc) / scale
         return -z - jnp.exp(-z) - jnp.log(scale)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + scale * jax.random.gumbel(key, self._sample_shape(sample_shape), self.dtype)
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return jnp.log(scale) + (EULER + 1.0)
 
     @property
     def mean(self) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + EULER * scale
 
     @property
     def variance(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return (math.pi**2 / 6.0) * scale * scale
 
 
@@ -285,30 +285,30 @@ class Logistic(LocScale):
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         az = jnp.abs((x - loc) / scale)
         return -az - 2.0 * log1p(jnp.exp(-az)) - jnp.log(scale)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + scale * jax.random.logistic(key, self._sample_shape(sample_shape), self.dtype)
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return jnp.log(scale) + 2.0
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return (math.pi**2 / 3.0) * scale * scale
 
 
@@ -345,7 +345,7 @@ class StudentT(Distribution):
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
 
     _params = ("df", "loc", "scale")
@@ -359,29 +359,29 @@ class StudentT(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        df, loc, scale = self._p("df", "loc", "scale")
+        df, loc, scale = self.broadcast_params("df", "loc", "scale")
         t = (x - loc) / (scale * jnp.sqrt(df))
         norm = gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * (jnp.log(df) + LOG_PI) - jnp.log(scale)
         return norm - 0.5 * (df + 1.0) * _log1p_square(t)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        df, loc, scale = self._p("df", "loc", "scale")
+        df, loc, scale = self.broadcast_params("df", "loc", "scale")
         shape = self._sample_shape(sample_shape)
         return loc + scale * jax.random.t(key, jnp.broadcast_to(df, shape), shape, self.dtype)
 
     def entropy(self) -> jax.Array:
-        df, scale = self._p("df", "scale")
+        df, scale = self.broadcast_params("df", "scale")
         h = 0.5 * (df + 1.0)
         return h * (digamma(h) - digamma(0.5 * df)) + 0.5 * jnp.log(df) + betaln(0.5 * df, 0.5) + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:
-        df, loc = self._p("df", "loc")
+        df, loc = self.broadcast_params("df", "loc")
         return jnp.where(df <= 1.0, jnp.inf, loc)
 
     @property
     def variance(self) -> jax.Array:
-        df, scale = self._p("df", "scale")
+        df, scale = self.broadcast_params("df", "scale")
         dfs = jnp.where(df > 2.0, df, 3.0)
         var = jnp.where(df > 2.0, scale * scale * dfs / (dfs - 2.0), jnp.inf)
         return jnp.where(df <= 1.0, jnp.nan, var)

@@ -18,7 +18,7 @@ from .categorical import Categorical
 __all__ = ["MixtureSameFamily"]
 
 
-def _expand(d: Distribution, batch_shape: tuple[int, ...]) -> Distribution:
+def expand_batch(d: Distribution, batch_shape: tuple[int, ...]) -> Distribution:
     """``d`` with every parameter broadcast to ``batch_shape`` (plus its event dims)."""
     if tuple(d.batch_shape) == tuple(batch_shape):
         return d
@@ -28,7 +28,7 @@ def _expand(d: Distribution, batch_shape: tuple[int, ...]) -> Distribution:
         if v is None:
             leaves.append(None)
         elif isinstance(v, Distribution):
-            leaves.append(_expand(v, batch_shape))
+            leaves.append(expand_batch(v, batch_shape))
         else:
             v = jnp.asarray(v)
             nd = d._param_event_ndims(name)
@@ -187,7 +187,7 @@ class MixtureSameFamily(Distribution):
         k_idx, k_comp = jax.random.split(key)
         lw = jnp.broadcast_to(self.mixing_distribution.log_probs, batch + (self.num_components,))
         idx = jax.random.categorical(k_idx, lw, axis=-1, shape=sample_only + batch)
-        comp = _expand(self.component_distribution, batch + (self.num_components,))
+        comp = expand_batch(self.component_distribution, batch + (self.num_components,))
         xs = comp.sample(k_comp, sample_only)  # sample + batch + (K,) + event
         idx = idx.reshape(idx.shape + (1,) * (ne + 1))
         axis = len(sample_only) + len(batch)

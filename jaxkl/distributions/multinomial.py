@@ -84,7 +84,7 @@ class Multinomial(CategoricalParams):
         k = self.num_categories
         if x.ndim < 1 or x.shape[-1] != k:
             raise ValueError(f"Multinomial.log_prob: the value must have last axis {k}; got shape {x.shape}")
-        (n,) = self._p("total_count")
+        (n,) = self.broadcast_params("total_count")
         lp = self.log_probs
         ok = jnp.all(is_integer(x) & (x >= 0), axis=-1)
         inside = ok & (jnp.sum(jnp.where(ok[..., None], x, 0.0), axis=-1) == n)
@@ -95,7 +95,7 @@ class Multinomial(CategoricalParams):
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         """Counts ``sample_shape + batch_shape + (K,)``, x_k ~ Binomial(n − Σ_{j<k} x_j, p_k/Σ_{j≥k} p_j)."""
         shape = self._sample_shape(sample_shape)
-        (n,) = self._p("total_count")
+        (n,) = self.broadcast_params("total_count")
         p = jnp.broadcast_to(self.probs, shape)
         # conditional success probability of category k given that the draw is not in j < k
         tail = jnp.flip(jnp.cumsum(jnp.flip(p, -1), -1), -1)
@@ -125,7 +125,7 @@ class Multinomial(CategoricalParams):
                 "Multinomial.entropy sums over the counts and needs a concrete total_count; "
                 "call it outside jit/vmap or estimate it as -mean(log_prob(samples))"
             )
-        (n,) = self._p("total_count")
+        (n,) = self.broadcast_params("total_count")
         lp = self.log_probs
         p = jnp.exp(lp)
         kmax = int(np.max(np.asarray(self.total_count))) if np.size(self.total_count) else 0
@@ -142,11 +142,11 @@ class Multinomial(CategoricalParams):
 
     @property
     def mean(self) -> jax.Array:
-        (n,) = self._p("total_count")
+        (n,) = self.broadcast_params("total_count")
         return n[..., None] * self.probs
 
     @property
     def variance(self) -> jax.Array:
-        (n,) = self._p("total_count")
+        (n,) = self.broadcast_params("total_count")
         p = self.probs
         return n[..., None] * p * (1.0 - p)

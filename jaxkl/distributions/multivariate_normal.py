@@ -58,7 +58,7 @@ def _tril_solve_vec(tril: jax.Array, b: jax.Array, *, transpose: bool = False) -
     return jnp.vectorize(solve, signature="(d,d),(d)->(d)")(tril, b)
 
 
-def _precision_to_scale_tril(prec: jax.Array) -> jax.Array:
+def precision_to_scale_tril(prec: jax.Array) -> jax.Array:
     """The lower Cholesky factor of P⁻¹: with the flipped factorisation Pᶠ = Lf Lfᵀ
     (ᶠ reverses both axes), P⁻¹ = (flip Lf)⁻ᵀ (flip Lf)⁻¹ with flip Lf upper triangular."""
     lf = cholesky(jnp.flip(prec, (-2, -1)))
@@ -153,24 +153,24 @@ class MultivariateNormal(Distribution):
             return "precision_matrix"
         return "scale_tril"
 
-    def _given(self) -> jax.Array:
-        return self._p("_" + self.parameterization)[0]
+    def given_matrix(self) -> jax.Array:
+        return self.broadcast_params("_" + self.parameterization)[0]
 
     @property
     def scale_tril(self) -> jax.Array:
         """Lower Cholesky factor L of the covariance, ``[..., d, d]``."""
-        kind, m = self.parameterization, self._given()
+        kind, m = self.parameterization, self.given_matrix()
         if kind == "scale_tril":
             return jnp.tril(m)
         if kind == "covariance_matrix":
             return cholesky(m)
-        return _precision_to_scale_tril(m)
+        return precision_to_scale_tril(m)
 
     @property
     def covariance_matrix(self) -> jax.Array:
         """Σ, ``[..., d, d]``."""
         if self.parameterization == "covariance_matrix":
-            return self._given()
+            return self.given_matrix()
         tril = self.scale_tril
         return tril @ jnp.swapaxes(tril, -1, -2)
 
@@ -178,27 +178,27 @@ class MultivariateNormal(Distribution):
     def precision_matrix(self) -> jax.Array:
         """Σ⁻¹, ``[..., d, d]`` (from the Cholesky factor: L⁻ᵀ L⁻¹)."""
         if self.parameterization == "precision_matrix":
-            return self._given()
+            return self.given_matrix()
         tril = self.scale_tril
         linv = tril_inverse(tril)
         return jnp.swapaxes(linv, -1, -2) @ linv
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
         if self.parameterization == "covariance_matrix":
-            return jnp.diagonal(self._given(), axis1=-2, axis2=-1)
+            return jnp.diagonal(self.given_matrix(), axis1=-2, axis2=-1)
         tril = self.scale_tril
         return jnp.sum(tril * tril, axis=-1)
 
     def _maha_logdet(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """((x − μ)ᵀΣ⁻¹(x − μ), ½ log det Σ)."""
-        diff = x - self._p("loc")[0]
+        diff = x - self.broadcast_params("loc")[0]
         if self.parameterization == "precision_matrix":
-            lp = cholesky(self._given())  # P = Lp Lpᵀ: quadratic form ‖Lpᵀ Δ‖²
+            lp = cholesky(self.given_matrix())  # P = Lp Lpᵀ: quadratic form ‖Lpᵀ Δ‖²
             z = jnp.einsum("...ji,...j->...i", lp, diff)
             return jnp.sum(z * z, -1), -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
         tril = self.scale_tril
@@ -214,7 +214,7 @@ class MultivariateNormal(Distribution):
     def entropy(self) -> jax.Array:
         d = self.event_shape[0]
         if self.parameterization == "precision_matrix":
-            lp = cholesky(self._given())
+            lp = cholesky(self.given_matrix())
             half_logdet = -jnp.sum(jnp.log(jnp.diagonal(lp, axis1=-2, axis2=-1)), -1)
         else:
             half_logdet = jnp.sum(jnp.log(jnp.diagonal(self.scale_tril, axis1=-2, axis2=-1)), -1)
@@ -268,16 +268,16 @@ class LowRankMultivariateNormal(Distribution):
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
-        w, dg = self._p("cov_factor", "cov_diag")
+        w, dg = self.broadcast_params("cov_factor", "cov_diag")
         return jnp.sum(w * w, -1) + dg
 
     @property
     def covariance_matrix(self) -> jax.Array:
-        w, dg = self._p("cov_factor", "cov_diag")
+        w, dg = self.broadcast_params("cov_factor", "cov_diag")
         return w @ jnp.swapaxes(w, -1, -2) + dg[..., None] * jnp.eye(dg.shape[-1], dtype=dg.dtype)
 
     @property
@@ -287,7 +287,7 @@ class LowRankMultivariateNormal(Distribution):
     @property
     def precision_matrix(self) -> jax.Array:
         """D⁻¹ − D⁻¹W C⁻¹ WᵀD⁻¹ (Woodbury), ``[..., d, d]``."""
-        w, dg = self._p("cov_factor", "cov_diag")
+        w, dg = self.broadcast_params("cov_factor", "cov_diag")
         wd = w / dg[..., None]
         cap = cholesky(self._capacitance(w, dg))
         y = tril_solve(cap, jnp.swapaxes(wd, -1, -2))
@@ -303,20 +303,20 @@ class LowRankMultivariateNormal(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, w, dg = self._p("loc", "cov_factor", "cov_diag")
+        loc, w, dg = self.broadcast_params("loc", "cov_factor", "cov_diag")
         cap_tril = cholesky(self._capacitance(w, dg))
         maha = lowrank_maha(x - loc, dg, w * jax.lax.rsqrt(dg)[..., None], cap_tril)
         d = self.event_shape[0]
         return -0.5 * maha - self._half_logdet(w, dg, cap_tril) - 0.5 * d * LOG_2PI
 
     def entropy(self) -> jax.Array:
-        w, dg = self._p("cov_factor", "cov_diag")
+        w, dg = self.broadcast_params("cov_factor", "cov_diag")
         cap_tril = cholesky(self._capacitance(w, dg))
         d = self.event_shape[0]
         return 0.5 * d * (1.0 + LOG_2PI) + self._half_logdet(w, dg, cap_tril)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, w, dg = self._p("loc", "cov_factor", "cov_diag")
+        loc, w, dg = self.broadcast_params("loc", "cov_factor", "cov_diag")
         k1, k2 = jax.random.split(key)
         shape = self._sample_shape(sample_shape)
         e1 = jax.random.normal(k1, shape[:-1] + (w.shape[-1],), self.dtype)
@@ -378,38 +378,38 @@ class MultivariateNormalDiag(Distribution):
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
-        (s,) = self._p("scale_diag")
+        (s,) = self.broadcast_params("scale_diag")
         return s * s
 
     @property
     def scale_tril(self) -> jax.Array:
-        (s,) = self._p("scale_diag")
+        (s,) = self.broadcast_params("scale_diag")
         return s[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
 
     @property
     def covariance_matrix(self) -> jax.Array:
-        (s,) = self._p("scale_diag")
+        (s,) = self.broadcast_params("scale_diag")
         return (s * s)[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
 
     @property
     def precision_matrix(self) -> jax.Array:
-        (s,) = self._p("scale_diag")
+        (s,) = self.broadcast_params("scale_diag")
         return (1.0 / (s * s))[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, s = self._p("loc", "scale_diag")
+        loc, s = self.broadcast_params("loc", "scale_diag")
         z = (x - loc) / s
         return jnp.sum(-0.5 * z * z - jnp.log(s), -1) - 0.5 * s.shape[-1] * LOG_2PI
 
     def entropy(self) -> jax.Array:
-        (s,) = self._p("scale_diag")
+        (s,) = self.broadcast_params("scale_diag")
         return 0.5 * s.shape[-1] * (1.0 + LOG_2PI) + jnp.sum(jnp.log(s), -1)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, s = self._p("loc", "scale_diag")
+        loc, s = self.broadcast_params("loc", "scale_diag")
         return loc + s * jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)

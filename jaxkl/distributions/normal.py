@@ -45,29 +45,29 @@ class Normal(LocScale):
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return _normal_log_prob((x - loc) / scale, jnp.log(scale))
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + scale * jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return 0.5 + HALF_LOG_2PI + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return scale * scale
 
 
@@ -101,34 +101,34 @@ class LogNormal(LocScale):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            loc, scale = self._p("loc", "scale")
+            loc, scale = self.broadcast_params("loc", "scale")
             return loc, scale
         return super().quadrature_centre(support)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         inside = x > 0
         log_x = jnp.log(jnp.where(inside, x, 1.0))
         lp = _normal_log_prob((log_x - loc) / scale, jnp.log(scale)) - log_x
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return jnp.exp(loc + scale * jax.random.normal(key, self._sample_shape(sample_shape), self.dtype))
 
     def entropy(self) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return loc + 0.5 + HALF_LOG_2PI + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         return jnp.exp(loc + 0.5 * scale * scale)
 
     @property
     def variance(self) -> jax.Array:
-        loc, scale = self._p("loc", "scale")
+        loc, scale = self.broadcast_params("loc", "scale")
         s2 = scale * scale
         return jnp.expm1(s2) * jnp.exp(2.0 * loc + s2)
 
@@ -162,7 +162,7 @@ class HalfNormal(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            (s,) = self._p("scale")
+            (s,) = self.broadcast_params("scale")
             # log|Z|: mean (ψ(½) + log 2)/2, sd √(ψ'(½))/2
             return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)
         return super().quadrature_centre(support)
@@ -178,26 +178,26 @@ class HalfNormal(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         inside = x >= 0
         xs = jnp.where(inside, x, 0.0)
         lp = _normal_log_prob(xs / scale, jnp.log(scale)) + LN2
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return scale * jnp.abs(jax.random.normal(key, self._sample_shape(sample_shape), self.dtype))
 
     def entropy(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return 0.5 * math.log(0.5 * math.pi * math.e) + jnp.log(scale)
 
     @property
     def mean(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return math.sqrt(2.0 / math.pi) * scale
 
     @property
     def variance(self) -> jax.Array:
-        (scale,) = self._p("scale")
+        (scale,) = self.broadcast_params("scale")
         return (1.0 - 2.0 / math.pi) * scale * scale

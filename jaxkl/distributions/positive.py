@@ -48,7 +48,7 @@ class Weibull(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            lam, k = self._p("scale", "concentration")
+            lam, k = self.broadcast_params("scale", "concentration")
             return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
         return super().quadrature_centre(support)
 
@@ -63,30 +63,30 @@ class Weibull(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        lam, k = self._p("scale", "concentration")
+        lam, k = self.broadcast_params("scale", "concentration")
         inside = x >= 0
         z = jnp.where(inside, x, 1.0) / lam
         lp = jnp.log(k / lam) + xlogy(k - 1.0, z) - z**k
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        lam, k = self._p("scale", "concentration")
+        lam, k = self.broadcast_params("scale", "concentration")
         e = jax.random.exponential(key, self._sample_shape(sample_shape), self.dtype)
         return lam * jnp.exp(jnp.log(e) / k)
 
     def entropy(self) -> jax.Array:
         """γ(1 − 1/k) + log(λ/k) + 1."""
-        lam, k = self._p("scale", "concentration")
+        lam, k = self.broadcast_params("scale", "concentration")
         return EULER * (1.0 - 1.0 / k) + jnp.log(lam / k) + 1.0
 
     @property
     def mean(self) -> jax.Array:
-        lam, k = self._p("scale", "concentration")
+        lam, k = self.broadcast_params("scale", "concentration")
         return lam * jnp.exp(gammaln(1.0 + 1.0 / k))
 
     @property
     def variance(self) -> jax.Array:
-        lam, k = self._p("scale", "concentration")
+        lam, k = self.broadcast_params("scale", "concentration")
         g1 = gammaln(1.0 + 1.0 / k)
         # Γ(1 + 2/k) − Γ(1 + 1/k)² = Γ(1 + 1/k)²·expm1(lgamma(1 + 2/k) − 2·lgamma(1 + 1/k))
         return lam * lam * jnp.exp(2.0 * g1) * jnp.expm1(gammaln(1.0 + 2.0 / k) - 2.0 * g1)
@@ -120,11 +120,11 @@ class Pareto(Distribution):
 
     @property
     def support(self) -> Support:
-        return Support(LOWER, self._p("scale")[0])
+        return Support(LOWER, self.broadcast_params("scale")[0])
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         if support.kind == LOWER:
-            m, alpha = self._p("scale", "alpha")
+            m, alpha = self.broadcast_params("scale", "alpha")
             c = jnp.log(m) + logexpm1(LN2 / alpha)
             return c, jnp.sqrt(1.6449340668482264 + 1.0 / (alpha * alpha))
         return super().quadrature_centre(support)
@@ -140,31 +140,31 @@ class Pareto(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        m, alpha = self._p("scale", "alpha")
+        m, alpha = self.broadcast_params("scale", "alpha")
         inside = x >= m
         xs = jnp.where(inside, x, m)
         lp = jnp.log(alpha) - jnp.log(m) - (alpha + 1.0) * jnp.log(xs / m)
         return jnp.where(inside, lp, -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        m, alpha = self._p("scale", "alpha")
+        m, alpha = self.broadcast_params("scale", "alpha")
         e = jax.random.exponential(key, self._sample_shape(sample_shape), self.dtype)
         return m * jnp.exp(e / alpha)
 
     def entropy(self) -> jax.Array:
         """log(m/α) + 1 + 1/α."""
-        m, alpha = self._p("scale", "alpha")
+        m, alpha = self.broadcast_params("scale", "alpha")
         return jnp.log(m / alpha) + 1.0 + 1.0 / alpha
 
     @property
     def mean(self) -> jax.Array:
-        m, alpha = self._p("scale", "alpha")
+        m, alpha = self.broadcast_params("scale", "alpha")
         ok = alpha > 1.0
         return jnp.where(ok, alpha * m / jnp.where(ok, alpha - 1.0, 1.0), jnp.inf)
 
     @property
     def variance(self) -> jax.Array:
-        m, alpha = self._p("scale", "alpha")
+        m, alpha = self.broadcast_params("scale", "alpha")
         ok = alpha > 2.0
         am1 = jnp.where(ok, alpha - 1.0, 1.0)
         return jnp.where(ok, m * m * alpha / (am1 * am1 * jnp.where(ok, alpha - 2.0, 1.0)), jnp.inf)

@@ -59,11 +59,11 @@ class Uniform(Distribution):
 
     @property
     def support(self) -> Support:
-        low, high = self._p("low", "high")
+        low, high = self.broadcast_params("low", "high")
         return Support(INTERVAL, low, high)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        lo_d, hi_d = self._p("low", "high")
+        lo_d, hi_d = self.broadcast_params("low", "high")
         return from_moments(0.5 * (lo_d + hi_d), (hi_d - lo_d) ** 2 / 12.0, *support)
 
     _params = ("low", "high")
@@ -77,27 +77,27 @@ class Uniform(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        low, high = self._p("low", "high")
+        low, high = self.broadcast_params("low", "high")
         inside = (x >= low) & (x <= high)
         return jnp.where(inside, -jnp.log(high - low), -jnp.inf)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        low, high = self._p("low", "high")
+        low, high = self.broadcast_params("low", "high")
         u = jax.random.uniform(key, self._sample_shape(sample_shape), self.dtype)
         return low + (high - low) * u
 
     def entropy(self) -> jax.Array:
-        low, high = self._p("low", "high")
+        low, high = self.broadcast_params("low", "high")
         return jnp.log(high - low)
 
     @property
     def mean(self) -> jax.Array:
-        low, high = self._p("low", "high")
+        low, high = self.broadcast_params("low", "high")
         return 0.5 * (low + high)
 
     @property
     def variance(self) -> jax.Array:
-        low, high = self._p("low", "high")
+        low, high = self.broadcast_params("low", "high")
         w = high - low
         return w * w / 12.0
 

@@ -74,7 +74,7 @@ def _series(t: jax.Array, coefs: tuple[float, ...]) -> jax.Array:
     return acc
 
 
-def _asym(x: jax.Array) -> tuple[float, int]:
+def vm_asym(x: jax.Array) -> tuple[float, int]:
     """(κ0, number of Hankel terms) for the dtype."""
     return (30.0, 18) if x.dtype == np.float64 else (12.0, 12)
 
@@ -91,7 +91,7 @@ def _poly_inv(k: jax.Array, coefs, n: int) -> jax.Array:
 @jax.jit
 def vm_g(k: jax.Array) -> jax.Array:
     """g(κ) = 1 − I1(κ)/I0(κ) ∈ (0, 1], the circular variance (≈ 1/(2κ) for large κ)."""
-    k0, n = _asym(k)
+    k0, n = vm_asym(k)
     big = k >= k0
     kb = jnp.where(big, k, k0)
     ks = jnp.where(big, 1.0, k)
@@ -105,7 +105,7 @@ def vm_g(k: jax.Array) -> jax.Array:
 @jax.jit
 def vm_ratio(k: jax.Array) -> jax.Array:
     """A(κ) = I1(κ)/I0(κ) ∈ [0, 1)."""
-    k0, _ = _asym(k)
+    k0, _ = vm_asym(k)
     big = k >= k0
     ks = jnp.where(big, 1.0, k)
     return jnp.where(big, 1.0 - vm_g(jnp.where(big, k, k0)), i1e(ks) / i0e(ks))
@@ -114,7 +114,7 @@ def vm_ratio(k: jax.Array) -> jax.Array:
 @jax.jit
 def vm_dratio(k: jax.Array) -> jax.Array:
     """A'(κ) = 1 − A/κ − A² ∈ (0, ½] (≈ 1/(2κ²) for large κ)."""
-    k0, n = _asym(k)
+    k0, n = vm_asym(k)
     big = k >= k0
     kb = jnp.where(big, k, k0)
     # A' = 1/(2κ²) + R''(κ), R'' = Σ j(j+1) r_j κ^(−j−2)
@@ -138,7 +138,7 @@ def vm_dratio(k: jax.Array) -> jax.Array:
 @jax.jit
 def vm_log_i0e(k: jax.Array) -> jax.Array:
     """log(e^(−κ) I0(κ)) = F(κ) − κ."""
-    k0, n = _asym(k)
+    k0, n = vm_asym(k)
     big = k >= k0
     kb = jnp.where(big, k, k0)
     asym = -0.5 * (LOG_2PI + jnp.log(kb)) + _poly_inv(kb, _R, n)
@@ -154,7 +154,7 @@ def vm_hankel_bregman(k1: jax.Array, k2: jax.Array) -> jax.Array:
     a sum of positive parts; the inner sums follow Q_1 = 1, Q_(j+1) = Q_j/κ2 + (j + 1)/κ1^j,
     in which no power of κ can overflow.
     """
-    _, n = _asym(k1)
+    _, n = vm_asym(k1)
     w1, w2 = 1.0 / k1, 1.0 / k2
     q = jnp.ones_like(k1)
     w1j = jnp.ones_like(k1)
@@ -207,7 +207,7 @@ class VonMises(Distribution):
     support = Support(CIRCLE, -math.pi, math.pi)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, k = self._p("loc", "concentration")
+        loc, k = self.broadcast_params("loc", "concentration")
         # the integration runs over [loc − π, loc + π] (see jaxkl.quadrature), centred at 0 in y
         return jnp.zeros_like(loc), jnp.clip(2.0 / (math.pi * jnp.sqrt(jnp.maximum(k, 1e-30))), 1e-8, 1.2)
 
@@ -222,12 +222,12 @@ class VonMises(Distribution):
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
-        loc, k = self._p("loc", "concentration")
+        loc, k = self.broadcast_params("loc", "concentration")
         s = jnp.sin(0.5 * (x - loc))
         return -2.0 * k * s * s - LOG_2PI - vm_log_i0e(k)
 
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, k = self._p("loc", "concentration")
+        loc, k = self.broadcast_params("loc", "concentration")
         shape = self._sample_shape(sample_shape)
         theta = _best_fisher(key, jax.lax.stop_gradient(jnp.broadcast_to(k, shape)), self.dtype)
         x = jax.lax.stop_gradient(jnp.broadcast_to(loc, shape)) + theta
@@ -235,16 +235,16 @@ class VonMises(Distribution):
 
     def entropy(self) -> jax.Array:
         """log(2π I0(κ)) − κ·A(κ) = log 2π + log i0e(κ) + κ·g(κ)."""
-        (k,) = self._p("concentration")
+        (k,) = self.broadcast_params("concentration")
         return LOG_2PI + vm_log_i0e(k) + k * vm_g(k)
 
     @property
     def mean(self) -> jax.Array:
-        return self._p("loc")[0]
+        return self.broadcast_params("loc")[0]
 
     @property
     def variance(self) -> jax.Array:
-        (k,) = self._p("concentration")
+        (k,) = self.broadcast_params("concentration")
         return vm_g(k)
 
 

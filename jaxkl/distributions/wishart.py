@@ -26,10 +26,10 @@ _MATRICES = ("_scale_matrix", "_rate_matrix", "_scale_tril")
 
 def multigammaln(a: jax.Array, d: int) -> jax.Array:
     """log Γ_d(a) = d(d − 1)/4·log π + Σ_{i=0}^{d−1} lgamma(a − i/2) (one lgamma over a trailing axis)."""
-    return d * (d - 1) / 4.0 * LOG_PI + jnp.sum(gammaln(_shifted_halves(a, d)), axis=-1)
+    return d * (d - 1) / 4.0 * LOG_PI + jnp.sum(gammaln(shifted_halves(a, d)), axis=-1)
 
 
-def _shifted_halves(a: jax.Array, d: int) -> jax.Array:
+def shifted_halves(a: jax.Array, d: int) -> jax.Array:
     """[..., d]: a − i/2 for i = 0, …, d − 1."""
     a = jnp.asarray(a)
     return a[..., None] - 0.5 * jnp.arange(d, dtype=jnp.result_type(a.dtype, float))
@@ -149,7 +149,7 @@ class Wishart(Distribution):
             ok = sym & jnp.all(jnp.isfinite(cholesky(m.astype(self.dtype))))
             flags.append(~ok)
             messages.append(f"Wishart: `{name}` must be symmetric positive definite")
-        jax.debug.callback(checks._raise_if, jnp.stack(flags), tuple(messages))
+        jax.debug.callback(checks.raise_if, jnp.stack(flags), tuple(messages))
 
     def __repr__(self) -> str:
         out = Distribution.__repr__(self)
@@ -170,16 +170,16 @@ class Wishart(Distribution):
     def scale_tril(self) -> jax.Array:
         """L, the lower Cholesky factor of the scale matrix ``[..., d, d]``."""
         if self._scale_tril is not None:
-            return self._p("_scale_tril")[0]
+            return self.broadcast_params("_scale_tril")[0]
         if self._scale_matrix is not None:
-            return cholesky(self._p("_scale_matrix")[0])
-        return cholesky_of_inverse(self._p("_rate_matrix")[0])
+            return cholesky(self.broadcast_params("_scale_matrix")[0])
+        return cholesky_of_inverse(self.broadcast_params("_rate_matrix")[0])
 
     @property
     def scale_matrix(self) -> jax.Array:
         """V = L·Lᵀ ``[..., d, d]``."""
         if self._scale_matrix is not None:
-            return self._p("_scale_matrix")[0]
+            return self.broadcast_params("_scale_matrix")[0]
         tril = self.scale_tril
         return tril @ jnp.swapaxes(tril, -1, -2)
 
@@ -187,7 +187,7 @@ class Wishart(Distribution):
     def rate_matrix(self) -> jax.Array:
         """V⁻¹ ``[..., d, d]``, from triangular solves with L."""
         if self._rate_matrix is not None:
-            return self._p("_rate_matrix")[0]
+            return self.broadcast_params("_rate_matrix")[0]
         tril = self.scale_tril
         w = tril_inverse(tril)  # L⁻¹
         return jnp.swapaxes(w, -1, -2) @ w
@@ -198,7 +198,7 @@ class Wishart(Distribution):
         d = self.event_shape[0]
         if x.ndim < 2 or x.shape[-2:] != (d, d):
             raise ValueError(f"Wishart.log_prob: the value must have trailing shape ({d}, {d}); got shape {x.shape}")
-        (n,) = self._p("concentration")
+        (n,) = self.broadcast_params("concentration")
         tril = self.scale_tril
         shape = jnp.broadcast_shapes(x.shape[:-2], self.batch_shape)
         lx = cholesky(jnp.broadcast_to(x, shape + (d, d)))
@@ -218,9 +218,9 @@ class Wishart(Distribution):
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         shape = self._sample_shape(sample_shape)
         d = shape[-1]
-        (n,) = self._p("concentration")
+        (n,) = self.broadcast_params("concentration")
         k_diag, k_off = jax.random.split(key)
-        half_df = _shifted_halves(0.5 * n, d)  # (n − i)/2
+        half_df = shifted_halves(0.5 * n, d)  # (n − i)/2
         g = jax.random.gamma(k_diag, jnp.broadcast_to(half_df, shape[:-1]), shape[:-1], self.dtype)
         off = jnp.tril(jax.random.normal(k_off, shape, self.dtype), -1)
         a = off + jnp.sqrt(2.0 * g)[..., None] * jnp.eye(d, dtype=self.dtype)
@@ -228,10 +228,10 @@ class Wishart(Distribution):
         return la @ jnp.swapaxes(la, -1, -2)
 
     def entropy(self) -> jax.Array:
-        (n,) = self._p("concentration")
+        (n,) = self.broadcast_params("concentration")
         d = self.event_shape[0]
         half = 0.5 * n
-        multidigamma = jnp.sum(digamma(_shifted_halves(half, d)), axis=-1)
+        multidigamma = jnp.sum(digamma(shifted_halves(half, d)), axis=-1)
         return (
             (d + 1.0) * _tril_logdet(self.scale_tril)
             + (d * (d + 1) / 2.0) * LN2
@@ -242,12 +242,12 @@ class Wishart(Distribution):
 
     @property
     def mean(self) -> jax.Array:
-        (n,) = self._p("concentration")
+        (n,) = self.broadcast_params("concentration")
         return n[..., None, None] * self.scale_matrix
 
     @property
     def variance(self) -> jax.Array:
-        (n,) = self._p("concentration")
+        (n,) = self.broadcast_params("concentration")
         v = self.scale_matrix
         diag = jnp.diagonal(v, axis1=-2, axis2=-1)
         return n[..., None, None] * (v * v + diag[..., :, None] * diag[..., None, :])
