@@ -434,3 +434,44 @@ def test_a_users_family_with_a_support_is_integrated_by_quadrature():
         got = float(jaxkl.quadrature_kl(MyNormal(0.3, 1.2), MyNormal(-0.5, 2.0)))
     want = math.log(2.0 / 1.2) + (1.2**2 + 0.8**2) / (2 * 2.0**2) - 0.5
     assert abs(got - want) <= 1e-10 * want
+
+
+# ------------------------------------------------------ a family declared by its fields
+
+
+def test_a_family_declared_by_annotations_gets_fields_constructor_and_pytree():
+    from jaxkl.distributions._base import Static
+
+    class Shifted(Distribution):
+        loc: jax.Array
+        scale: jax.Array
+        order: Static[int]
+        arg_constraints = {"scale": "positive"}
+
+    class Narrow(Shifted):  # own fields replace the base's
+        scale: jax.Array
+
+    assert Shifted._params == ("loc", "scale") and Shifted._static == ("order",)
+    assert Narrow._params == ("scale",) and Narrow._static == ("order",)
+    d = Shifted(np.array([0.0, 1.0], np.float32), scale=2.0, order=3)  # a Python number takes the array's dtype
+    assert d.loc.dtype == d.scale.dtype == jnp.float32 and d.order == 3 and d.batch_shape == (2,)
+    leaves, tree = jax.tree.flatten(d)
+    assert [np.asarray(v).tolist() for v in leaves] == [[0.0, 1.0], 2.0]
+    e = jax.tree.unflatten(tree, [v + 1 for v in leaves])
+    assert type(e) is Shifted and e.order == 3 and float(e.scale) == 3.0
+    np.testing.assert_array_equal(jax.jit(lambda d: d.loc * d.scale)(d), [0.0, 2.0])
+    assert Narrow(1.5, order=0).scale.shape == ()
+    with pytest.raises(TypeError, match=r"takes 3 fields"):
+        Shifted(0.0, 1.0, 2, 3)
+    with pytest.raises(TypeError, match="unexpected argument `width`"):
+        Shifted(0.0, 1.0, width=2)
+    with pytest.raises(TypeError, match="two values for `loc`"):
+        Shifted(0.0, 1.0, 2, loc=1.0)
+    with pytest.raises(TypeError, match="missing `scale`, `order`"):
+        Shifted(0.0)
+    with pytest.raises(TypeError, match="`scale` must be numeric"):
+        Shifted(0.0, "wide", 1)
+    with pytest.raises(ValueError, match="scale"):
+        Shifted(0.0, -1.0, 1, validate_args=True)
+    with pytest.raises(AttributeError, match="immutable"):
+        d.loc = 1.0

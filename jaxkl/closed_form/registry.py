@@ -66,14 +66,13 @@ def register_kl(
             result has one value per batch element; otherwise the formula runs whole.
 
     Examples:
+        >>> import jax
         >>> import jax.numpy as jnp
         >>> import jaxkl
         >>> from jaxkl.distributions import Distribution
         >>> class Point(Distribution):
-        ...     _params = ("x",)
-        ...     def __init__(self, x):
-        ...         self._set(x=jnp.asarray(x, float))
-        >>> @jaxkl.register_kl(Point, Point)
+        ...     x: jax.Array
+        >>> @jaxkl.register_kl(Point, Point, jit=True)
         ... def _kl_point_point(p, q):
         ...     return jnp.where(p.x == q.x, 0.0, jnp.inf)
         >>> float(jaxkl.kl_divergence(Point(1.0), Point(1.0)))

@@ -276,7 +276,8 @@ class Beta(Distribution):
             return digamma_approx(a) - digamma_approx(b), jnp.sqrt(trigamma_approx(a) + trigamma_approx(b))
         return super().quadrature_centre(support)
 
-    _params = ("concentration1", "concentration0")
+    concentration1: jax.Array
+    concentration0: jax.Array
     arg_constraints = {"concentration1": "positive", "concentration0": "positive"}
     reparameterized = True
 
@@ -356,7 +357,8 @@ class Kumaraswamy(Distribution):
 
     support = Support(INTERVAL, 0.0, 1.0)
 
-    _params = ("concentration1", "concentration0")
+    concentration1: jax.Array
+    concentration0: jax.Array
     arg_constraints = {"concentration1": "positive", "concentration0": "positive"}
     reparameterized = True
 

@@ -27,7 +27,8 @@ class CategoricalParams(Distribution):
 
     support = Support(DISCRETE)
 
-    _params = ("_probs", "_logits")
+    _probs: jax.Array | None
+    _logits: jax.Array | None
     arg_constraints = {"_probs": "simplex", "_logits": "logits"}
     _names = BinaryParams._names
     _validate = BinaryParams._validate

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._base import Distribution, promote_params
+from ._base import Distribution, Static, promote_params
 from ._support import DISCRETE, Support
 from .discrete import value_array
 
@@ -41,8 +41,9 @@ class Delta(Distribution):
 
     support = Support(DISCRETE)
 
-    _params = ("v", "log_density")
-    _static = ("event_dim",)
+    v: jax.Array
+    log_density: jax.Array
+    event_dim: Static[int]
     arg_constraints = {"v": "real", "log_density": "real"}
     reparameterized = True
 

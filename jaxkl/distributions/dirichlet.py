@@ -56,7 +56,7 @@ class Dirichlet(Distribution):
         (3,)
     """
 
-    _params = ("concentration",)
+    concentration: jax.Array
     arg_constraints = {"concentration": "positive"}
     reparameterized = True
 

@@ -138,7 +138,8 @@ class Bernoulli(BinaryParams):
 
     support = Support(DISCRETE, 0.0, 1.0)
 
-    _params = ("_probs", "_logits")
+    _probs: jax.Array | None
+    _logits: jax.Array | None
     arg_constraints = {"_probs": "unit_interval", "_logits": "real_or_inf"}
 
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
@@ -203,7 +204,9 @@ class Binomial(BinaryParams):
 
     support = Support(DISCRETE)
 
-    _params = ("total_count", "_probs", "_logits")
+    total_count: jax.Array
+    _probs: jax.Array | None
+    _logits: jax.Array | None
     arg_constraints = {"total_count": "nonnegative_integer", "_probs": "unit_interval", "_logits": "real_or_inf"}
 
     def __init__(
@@ -293,7 +296,8 @@ class Geometric(BinaryParams):
 
     support = Support(DISCRETE, 0.0)
 
-    _params = ("_probs", "_logits")
+    _probs: jax.Array | None
+    _logits: jax.Array | None
     arg_constraints = {"_probs": "half_open_unit_interval", "_logits": "real_or_inf"}
 
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
@@ -385,7 +389,7 @@ class Poisson(Distribution):
 
     support = Support(DISCRETE, 0.0)
 
-    _params = ("rate",)
+    rate: jax.Array
     arg_constraints = {"rate": "nonnegative"}
 
     def __init__(self, rate: ArrayLike, *, validate_args: bool = False):

@@ -146,7 +146,8 @@ class Gamma(Distribution):
             return digamma_approx(a) - jnp.log(b), jnp.sqrt(trigamma_approx(a))
         return super().quadrature_centre(support)
 
-    _params = ("concentration", "rate")
+    concentration: jax.Array
+    rate: jax.Array
     arg_constraints = {"concentration": "positive", "rate": "positive"}
     reparameterized = True
 
@@ -207,7 +208,7 @@ class Exponential(Gamma):
         0.5
     """
 
-    _params = ("rate",)
+    rate: jax.Array
     arg_constraints = {"rate": "positive"}
 
     def __init__(self, rate: ArrayLike = 1.0, *, validate_args: bool = False):
@@ -271,7 +272,7 @@ class Chi2(Gamma):
         6.0
     """
 
-    _params = ("df",)
+    df: jax.Array
     arg_constraints = {"df": "positive"}
 
     def __init__(self, df: ArrayLike, *, validate_args: bool = False):
@@ -325,7 +326,8 @@ class InverseGamma(Distribution):
             return jnp.log(b) - digamma_approx(a), jnp.sqrt(trigamma_approx(a))
         return super().quadrature_centre(support)
 
-    _params = ("concentration", "rate")
+    concentration: jax.Array
+    rate: jax.Array
     arg_constraints = {"concentration": "positive", "rate": "positive"}
     reparameterized = True
 

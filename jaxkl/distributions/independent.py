@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._base import Distribution
+from ._base import Distribution, Static
 
 __all__ = ["Independent"]
 
@@ -34,8 +34,8 @@ class Independent(Distribution):
         -2.7568
     """
 
-    _params = ("base_dist",)
-    _static = ("reinterpreted_batch_ndims",)
+    base_dist: Distribution
+    reinterpreted_batch_ndims: Static[int]
 
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int, *, validate_args: bool = False):
         if not isinstance(base_distribution, Distribution):

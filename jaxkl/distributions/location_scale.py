@@ -167,7 +167,7 @@ class HalfCauchy(Distribution):
             return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
         return super().quadrature_centre(support)
 
-    _params = ("scale",)
+    scale: jax.Array
     arg_constraints = {"scale": "positive"}
     reparameterized = True
 
@@ -348,7 +348,9 @@ class StudentT(Distribution):
         loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
 
-    _params = ("df", "loc", "scale")
+    df: jax.Array
+    loc: jax.Array
+    scale: jax.Array
     arg_constraints = {"df": "positive", "loc": "real", "scale": "positive"}
     reparameterized = True
 

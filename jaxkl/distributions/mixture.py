@@ -113,7 +113,8 @@ class MixtureSameFamily(Distribution):
         ck, _ = comp.quadrature_centre(comp.support)
         return [(x_of_y(ck, kind, lo, hi), True)] + [(v, True) for v, _ in comp.kinks()]
 
-    _params = ("mixing_distribution", "component_distribution")
+    mixing_distribution: Categorical
+    component_distribution: Distribution
     reparameterized = False
 
     def __init__(self, mixing_distribution: Categorical, component_distribution: Distribution):

@@ -53,7 +53,9 @@ class Multinomial(CategoricalParams):
         (3,)
     """
 
-    _params = ("total_count", "_probs", "_logits")
+    total_count: jax.Array
+    _probs: jax.Array | None
+    _logits: jax.Array | None
     arg_constraints = {"total_count": "nonnegative_integer", "_probs": "simplex", "_logits": "logits"}
 
     def __init__(

@@ -97,7 +97,10 @@ class MultivariateNormal(Distribution):
         3.1177
     """
 
-    _params = ("loc", "_covariance_matrix", "_precision_matrix", "_scale_tril")
+    loc: jax.Array
+    _covariance_matrix: jax.Array | None
+    _precision_matrix: jax.Array | None
+    _scale_tril: jax.Array | None
     arg_constraints = {
         "loc": "real",
         "_covariance_matrix": "positive_definite",
@@ -248,7 +251,9 @@ class LowRankMultivariateNormal(Distribution):
         4.95
     """
 
-    _params = ("loc", "cov_factor", "cov_diag")
+    loc: jax.Array
+    cov_factor: jax.Array
+    cov_diag: jax.Array
     arg_constraints = {"loc": "real", "cov_factor": "real", "cov_diag": "positive"}
     reparameterized = True
 
@@ -358,7 +363,8 @@ class MultivariateNormalDiag(Distribution):
         -3.156
     """
 
-    _params = ("loc", "scale_diag")
+    loc: jax.Array
+    scale_diag: jax.Array
     arg_constraints = {"loc": "real", "scale_diag": "positive"}
     reparameterized = True
 

@@ -167,7 +167,7 @@ class HalfNormal(Distribution):
             return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)
         return super().quadrature_centre(support)
 
-    _params = ("scale",)
+    scale: jax.Array
     arg_constraints = {"scale": "positive"}
     reparameterized = True
 

@@ -52,7 +52,8 @@ class Weibull(Distribution):
             return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
         return super().quadrature_centre(support)
 
-    _params = ("scale", "concentration")
+    scale: jax.Array
+    concentration: jax.Array
     arg_constraints = {"scale": "positive", "concentration": "positive"}
     reparameterized = True
 
@@ -129,7 +130,8 @@ class Pareto(Distribution):
             return c, jnp.sqrt(1.6449340668482264 + 1.0 / (alpha * alpha))
         return super().quadrature_centre(support)
 
-    _params = ("scale", "alpha")
+    scale: jax.Array
+    alpha: jax.Array
     arg_constraints = {"scale": "positive", "alpha": "positive"}
     reparameterized = True
 

@@ -66,7 +66,8 @@ class Uniform(Distribution):
         lo_d, hi_d = self.broadcast_params("low", "high")
         return from_moments(0.5 * (lo_d + hi_d), (hi_d - lo_d) ** 2 / 12.0, *support)
 
-    _params = ("low", "high")
+    low: jax.Array
+    high: jax.Array
     arg_constraints = {"low": "real", "high": "real"}
     reparameterized = True
 
@@ -221,7 +222,8 @@ class ContinuousBernoulli(Distribution):
 
     support = Support(INTERVAL, 0.0, 1.0)
 
-    _params = ("_probs", "_logits")
+    _probs: jax.Array | None
+    _logits: jax.Array | None
     arg_constraints = {"_probs": "open_unit_interval", "_logits": "real"}
     reparameterized = True
 

@@ -211,7 +211,8 @@ class VonMises(Distribution):
         # the integration runs over [loc − π, loc + π] (see jaxkl.quadrature), centred at 0 in y
         return jnp.zeros_like(loc), jnp.clip(2.0 / (math.pi * jnp.sqrt(jnp.maximum(k, 1e-30))), 1e-8, 1.2)
 
-    _params = ("loc", "concentration")
+    loc: jax.Array
+    concentration: jax.Array
     arg_constraints = {"loc": "real", "concentration": "positive"}
     reparameterized = False
 

@@ -97,7 +97,10 @@ class Wishart(Distribution):
         (2, 2)
     """
 
-    _params = ("concentration", "_scale_matrix", "_rate_matrix", "_scale_tril")
+    concentration: jax.Array
+    _scale_matrix: jax.Array | None
+    _rate_matrix: jax.Array | None
+    _scale_tril: jax.Array | None
     reparameterized = True
 
     def __init__(
