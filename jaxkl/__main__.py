@@ -36,6 +36,7 @@ def tour() -> int:
     print("\n2. Element-wise rel_entr (scipy.special.rel_entr's example)")
     p = [0.23, 0.78, 0.91, 0.86]
     q = [0.12, 0.57, 0.45, 0.34]
+    mine: np.ndarray | float  # an array here, a float in part 5
     mine = np.asarray(jaxkl.rel_entr(p, q))
     ref = scipy.special.rel_entr(p, q)
     print(f"   p = {p}\n   q = {q}")

@@ -106,7 +106,7 @@ def _tril_inv_unrolled(l: jax.Array) -> jax.Array:
     element-wise over contiguous batch vectors and XLA fuses them into a few loops."""
     n = l.shape[-1]
     lt = _to_batch_minor(l)  # [row, column, B]
-    rows = []  # rows[i]: columns 0..i of row i of L⁻¹, [i + 1, B]
+    rows: list[jax.Array] = []  # rows[i]: columns 0..i of row i of L⁻¹, [i + 1, B]
     for i in range(n):
         r = jnp.zeros((i + 1,) + lt.shape[2:], l.dtype).at[i].set(1.0)
         for k in range(i):
@@ -219,7 +219,7 @@ def _chol_unrolled(a: jax.Array) -> jax.Array:
     Batch-minor and unrolled like ``_tril_inv_unrolled``."""
     n = a.shape[-1]
     at = _to_batch_minor(a)  # [row, column, B]
-    cols = []  # cols[k]: rows k..n-1 of column k, [n - k, B]
+    cols: list[jax.Array] = []  # cols[k]: rows k..n-1 of column k, [n - k, B]
     for j in range(n):
         v = at[j:, j]
         for k in range(j):

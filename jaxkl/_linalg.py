@@ -41,6 +41,8 @@ of the Cholesky factors are read.
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -131,7 +133,7 @@ def spd_bregman(tril_a: jax.Array, tril_b: jax.Array | None = None, *, diff: jax
     """
     if (tril_b is None) == (diff is None):
         raise ValueError("spd_bregman: give exactly one of `tril_b` and `diff`")
-    other = tril_b if diff is None else diff
+    other = cast(jax.Array, tril_b if diff is None else diff)
     if (
         tril_a.ndim < 2
         or other.ndim < 2
@@ -142,7 +144,7 @@ def spd_bregman(tril_a: jax.Array, tril_b: jax.Array | None = None, *, diff: jax
             f"spd_bregman: expected square matrices of one size, got shapes {tril_a.shape} and {other.shape}"
         )
     if diff is None:
-        return tril_form(tril_solve(tril_a, tril_b - tril_a))
+        return tril_form(tril_solve(tril_a, cast(jax.Array, tril_b) - tril_a))
     return sym_bregman(whiten_sym(tril_inverse(tril_a), diff))
 
 
@@ -240,7 +242,7 @@ def lowrank_bregman(
     factor_q: jax.Array | None,
     diag_p: jax.Array,
     factor_p: jax.Array | None,
-) -> tuple[jax.Array, jax.Array, jax.Array]:
+) -> tuple[jax.Array, jax.Array | None, jax.Array | None]:
     """Σ_i (λ_i − 1 − log λ_i), λ = eig(Σq⁻¹Σp), Σ = W Wᵀ + diag(D), in O(d·r²).
 
     Args:

@@ -25,7 +25,7 @@ import inspect
 import math
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 import jax
 import jax.numpy as jnp
@@ -82,7 +82,11 @@ def compute_dtype(*dtypes) -> np.dtype:
     return np.dtype(dt)
 
 
-def as_inexact(fn: str, **arrays: ArrayLike | None) -> list[jax.Array | None]:
+@overload
+def as_inexact(fn: str, **arrays: ArrayLike) -> list[jax.Array]: ...
+@overload
+def as_inexact(fn: str, **arrays: ArrayLike | None) -> list[jax.Array | None]: ...
+def as_inexact(fn: str, **arrays: ArrayLike | None) -> list[Any]:
     """Convert named inputs to arrays of one compute dtype (see ``compute_dtype``).
 
     Raises a ``TypeError`` that names the argument for complex or non-numeric input.

@@ -54,7 +54,7 @@ _SUPPORT = {
     **dict.fromkeys(["Geometric", "Poisson"], "counts"),  # every count (Poisson: for rate > 0)
     **dict.fromkeys(["Bernoulli", "Binomial"], "bounded_counts"),
 }
-_NEVER_INSIDE = {
+_NEVER_INSIDE: dict[str | None, set[str]] = {
     "real": {"positive", "above_scale", "unit", "interval"},
     "positive": {"above_scale", "unit", "interval"},
     "above_scale": {"unit", "interval"},

@@ -8,6 +8,7 @@ renormalize; ``entropy`` is a drop-in for ``scipy.stats.entropy`` and does.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -82,7 +83,9 @@ def broadcast_pair(fn: str, p, q, names=("p", "q")):
     return jnp.broadcast_to(p, shape), jnp.broadcast_to(q, shape)
 
 
-def prepare_pair(fn, p, q, axis, where, validate, names=("p", "q")):
+def prepare_pair(
+    fn, p, q, axis, where, validate, names=("p", "q")
+) -> tuple[jax.Array, jax.Array, jax.Array | None, int]:
     """Shared input handling of the two-argument reductions.
 
     Returns ``(p, q, mask, axis)``: floating arrays broadcast to one shape, the
@@ -349,11 +352,11 @@ def js_divergence(
     if mask is not None:
         p = jnp.where(mask, p, 0.0)
         q = jnp.where(mask, q, 0.0)
-    beta = jnp.asarray(beta, p.dtype)
-    m = beta * p + (1.0 - beta) * q
+    beta_arr = jnp.asarray(beta, p.dtype)
+    m = beta_arr * p + (1.0 - beta_arr) * q
     m_safe = jnp.where(m > 0, m, 1.0)  # m = 0 only where the weighted p and q are both 0
-    tp = jnp.where(beta > 0, beta * rel_entr_fast(p, m_safe), 0.0)
-    tq = jnp.where(beta < 1, (1.0 - beta) * rel_entr_fast(q, m_safe), 0.0)
+    tp = jnp.where(beta_arr > 0, beta_arr * rel_entr_fast(p, m_safe), 0.0)
+    tq = jnp.where(beta_arr < 1, (1.0 - beta_arr) * rel_entr_fast(q, m_safe), 0.0)
     total = jnp.sum(tp + tq, axis=axis, keepdims=keepdims)
     return _finish(total, lb)
 
@@ -412,7 +415,7 @@ def entropy(
     """
     fn = "jaxkl.entropy"
     lb = log_base(fn, base)
-    pk, qk = as_inexact(fn, pk=pk, qk=qk)
+    pk, qk = cast("tuple[jax.Array, jax.Array | None]", as_inexact(fn, pk=pk, qk=qk))
     out_ndim = max(pk.ndim, 0 if qk is None else qk.ndim)
     if axis is None:  # as scipy: each input is raveled first, then they broadcast
         pk = pk.ravel()
@@ -426,7 +429,7 @@ def entropy(
     raveled = axis is None
     if pk.ndim == 0:
         raise ValueError(f"{fn}: `pk` must have at least one axis for axis={axis}")
-    axis = 0 if raveled else normalize_axis(fn, axis, pk.ndim)
+    axis = 0 if raveled else normalize_axis(fn, cast(int, axis), pk.ndim)
     pk = pk / jnp.sum(pk, axis=axis, keepdims=True)
     if qk is None:
         vec = entr(pk)

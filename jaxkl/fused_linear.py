@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -188,7 +189,7 @@ def fused_linear_kl(
         raise ValueError(f"{fn}: give `teacher_logits`, or `teacher_hidden` and `teacher_weight`")
     m = None
     if where is not None:
-        m = broadcast_mask(fn, where, batch).reshape(n)
+        m = cast(jax.Array, broadcast_mask(fn, where, batch)).reshape(n)
     if chunk_rows is None:
         chunk = divisor_at_most(n, _LINEAR_CHUNK_ELEMENTS // max(v, 1))
     else:

@@ -80,7 +80,7 @@ object of TFP's TensorFlow or NumPy substrate, or of any other library, raises
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -241,7 +241,8 @@ def _broadcast_batch(d: Distribution, shape: tuple[int, ...]) -> Distribution:
     if isinstance(d, D.MixtureSameFamily):
         k = d.mixing_distribution.num_categories
         return D.MixtureSameFamily(
-            _broadcast_batch(d.mixing_distribution, shape), _broadcast_batch(d.component_distribution, shape + (k,))
+            cast(D.Categorical, _broadcast_batch(d.mixing_distribution, shape)),
+            _broadcast_batch(d.component_distribution, shape + (k,)),
         )
     return expand_batch(d, shape)
 
@@ -291,7 +292,7 @@ _NUMPYRO: dict[str, Callable[[Any], Distribution]] = {
     "Delta": lambda d: D.Delta(d.v, d.log_density, len(d.event_shape)),
     "Independent": lambda d: D.Independent(as_distribution(d.base_dist), d.reinterpreted_batch_ndims),
     "MixtureSameFamily": lambda d: D.MixtureSameFamily(
-        as_distribution(d.mixing_distribution), as_distribution(d.component_distribution)
+        cast(D.Categorical, as_distribution(d.mixing_distribution)), as_distribution(d.component_distribution)
     ),
     "ExpandedDistribution": lambda d: _broadcast_batch(as_distribution(d.base_dist), tuple(d.batch_shape)),
 }
@@ -324,7 +325,7 @@ _DISTRAX: dict[str, Callable[[Any], Distribution]] = {
     "Deterministic": lambda d: _delta(d.loc, d.atol, d.rtol, 0, "distrax Deterministic"),
     "Independent": lambda d: _independent(d.distribution, d),
     "MixtureSameFamily": lambda d: D.MixtureSameFamily(
-        as_distribution(d.mixture_distribution), as_distribution(d.components_distribution)
+        cast(D.Categorical, as_distribution(d.mixture_distribution)), as_distribution(d.components_distribution)
     ),
     "MultivariateNormalDiag": lambda d: D.MultivariateNormalDiag(d.loc, d.scale_diag),
     "MultivariateNormalTri": _distrax_tri,
@@ -434,7 +435,7 @@ _TFP: dict[str, Callable[[Any], Distribution]] = {
     "WishartTriL": _tfp_wishart,
     "Independent": lambda d: _independent(d.distribution, d),
     "MixtureSameFamily": lambda d: D.MixtureSameFamily(
-        as_distribution(d.mixture_distribution), as_distribution(d.components_distribution)
+        cast(D.Categorical, as_distribution(d.mixture_distribution)), as_distribution(d.components_distribution)
     ),
 }
 

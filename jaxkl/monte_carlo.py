@@ -22,7 +22,7 @@ caller already has.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import jax
 import jax.numpy as jnp
@@ -116,7 +116,7 @@ def kl_estimator_terms(
     l = log_p.astype(dt) - log_q.astype(dt)
     if where is None:
         return _terms(l, estimator)
-    mask = broadcast_mask("kl_estimator_terms", where, l.shape)
+    mask = cast(jax.Array, broadcast_mask("kl_estimator_terms", where, l.shape))
     return jnp.where(mask, _terms(jnp.where(mask, l, 0.0), estimator), 0.0)  # double where: no NaN gradient
 
 
@@ -346,7 +346,7 @@ def kl_estimate(
         (True, True)
     """
     p, q = for_estimation(p), for_estimation(q)
-    if lookup(type(p), type(q)) is not None:
+    if lookup(type(p), type(q)) is not None:  # type: ignore[arg-type]  # a class is Hashable; mypy misses it
         kl = kl_divergence(p, q)
         return (kl, jnp.zeros_like(kl)) if return_stderr else kl
     return monte_carlo_kl(

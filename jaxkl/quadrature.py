@@ -49,6 +49,7 @@ ulp(100)/1e-3 ≈ 1% of its width, and errors of 1e-3).
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -74,7 +75,7 @@ def _support(d: Distribution) -> Support:
     support = d.support
     if support is None:
         while d.support is None and isinstance(getattr(d, "component_distribution", None), Distribution):
-            d = d.component_distribution  # name the family without one
+            d = cast(Any, d).component_distribution  # name the family without one
         raise TypeError(
             f"quadrature_kl: the support of {type(d).__name__} is not known; supported are the "
             "univariate continuous families of jaxkl.distributions and MixtureSameFamily of them"

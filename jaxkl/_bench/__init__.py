@@ -17,6 +17,8 @@ import argparse
 import json
 import platform
 import time
+from collections.abc import Callable
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny multivariate and estimator rows (a quick check)")
     args = parser.parse_args(argv)
 
-    header = {
+    header: dict[str, Any] = {
         "jax": jax.__version__,
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         skipped = list(skipped) + [f"{k} ({why})" for k, why in rejected.items()]
         if baseline == FASTEST_PEER:
             peers = {k: t for k, t in times.items() if not k.startswith("jaxkl")}
-            baseline = min(peers, key=peers.get) if peers else next(iter(times))
+            baseline = min(peers, key=cast("Callable[[str], float]", peers.get)) if peers else next(iter(times))
         base_t = times[baseline]
         notes = []
         jk = next((k for k in times if k.startswith("jaxkl")), None)

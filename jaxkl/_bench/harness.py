@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import numpy as np
@@ -46,6 +47,7 @@ def time_interleaved(
     compiled, compile_s, outputs, rejected, limit = {}, {}, {}, {}, {}
     for name, f in fns.items():
         t0 = time.perf_counter()
+        run: Callable[[], Any]
         if isinstance(f, Host):
             host_args = tuple(f.convert(a) for a in args)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -226,8 +229,8 @@ def estimator_rows(smoke: bool = False):
         q = jd.MultivariateNormal(mq, covariance_matrix=cq)
         return monte_carlo_kl(p, q, key=key, num_samples=n)
 
-    fns = {"jaxkl.monte_carlo_kl": jaxkl_mc, "jax.random + jax.scipy logpdf": obvious_mc}
-    args = (locs[0], covs[0], locs[1], covs[1], jax.random.key(0))
+    fns: dict[str, Callable | Host] = {"jaxkl.monte_carlo_kl": jaxkl_mc, "jax.random + jax.scipy logpdf": obvious_mc}
+    args: tuple[Any, ...] = (locs[0], covs[0], locs[1], covs[1], jax.random.key(0))
     yield f"Monte-Carlo KL, MVN d={d}, {n:.0e} samples float32", "jax.random + jax.scipy logpdf", fns, args, []
 
     n, d = (500, 4) if smoke else (20_000, 16)

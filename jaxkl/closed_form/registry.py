@@ -160,11 +160,11 @@ def kl_divergence(p, q) -> jax.Array:
         ...
         NotImplementedError: no closed-form KL is registered for KL(StudentT ‖ StudentT); ...
     """
-    entry = lookup(type(p), type(q))
+    entry = lookup(type(p), type(q))  # type: ignore[arg-type]  # a class is Hashable; mypy misses it
     if entry is None:
         pj, qj = convert_foreign(p), convert_foreign(q)
         if pj is not p or qj is not q:
-            entry = lookup(type(pj), type(qj))
+            entry = lookup(type(pj), type(qj))  # type: ignore[arg-type]  # a class is Hashable; mypy misses it
             p, q = pj, qj
     if entry is None:
         raise NotImplementedError(

@@ -10,7 +10,7 @@ unflattening rebuilds the object without calling ``__init__``, so ``jax.tree.map
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, ClassVar, TypeVar, get_origin
+from typing import Annotated, Any, ClassVar, TypeVar, get_origin, overload
 
 import jax
 import jax.numpy as jnp
@@ -62,7 +62,11 @@ def real_dtype(*arrays) -> np.dtype:
     return np.dtype(dt)
 
 
-def promote_params(cls_name: str, **params: ArrayLike | None) -> list[jax.Array | None]:
+@overload
+def promote_params(cls_name: str, **params: ArrayLike) -> list[jax.Array]: ...
+@overload
+def promote_params(cls_name: str, **params: ArrayLike | None) -> list[jax.Array | None]: ...
+def promote_params(cls_name: str, **params: ArrayLike | None) -> list[Any]:
     """Convert named parameters to arrays of one floating dtype (``None`` passes through).
 
     Shapes are not broadcast (the batch shape is their broadcast); a ``TypeError`` names

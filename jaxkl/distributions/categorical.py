@@ -11,6 +11,8 @@ silently dispatched to either family's formula.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -31,7 +33,7 @@ class CategoricalParams(Distribution):
     _logits: jax.Array | None
     arg_constraints = {"_probs": "simplex", "_logits": "logits"}
     _names = BinaryParams._names
-    _validate = BinaryParams._validate
+    _validate = cast(Any, BinaryParams._validate)
 
     def __repr__(self) -> str:
         return Distribution.__repr__(self).replace("_probs=", "probs=").replace("_logits=", "logits=")
@@ -40,7 +42,7 @@ class CategoricalParams(Distribution):
         name = type(self).__name__
         check_one_of(name, probs, logits)
         probs, logits = promote_params(name, probs=probs, logits=logits)
-        given, arg = (probs, "probs") if probs is not None else (logits, "logits")
+        given, arg = cast("tuple[jax.Array, str]", (probs, "probs") if probs is not None else (logits, "logits"))
         if given.ndim < 1:
             raise ValueError(f"{name}: `{arg}` must have at least one (category) axis; got shape {given.shape}")
         self._set(_probs=probs, _logits=logits)
@@ -52,7 +54,7 @@ class CategoricalParams(Distribution):
     @property
     def num_categories(self) -> int:
         """K, the size of the last axis of the parameter."""
-        given = self._probs if self._probs is not None else self._logits
+        given = cast(jax.Array, self._probs if self._probs is not None else self._logits)
         return given.shape[-1]
 
     @property

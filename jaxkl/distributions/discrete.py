@@ -14,6 +14,7 @@ does, and is not reparameterized.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, cast
 
 import jax
 import jax.numpy as jnp
@@ -75,6 +76,9 @@ class BinaryParams(Distribution):
     """
 
     _names = {"_probs": "probs", "_logits": "logits", "total_count": "total_count"}
+    if TYPE_CHECKING:  # the subclasses' fields (declared there: annotations here would be fields of this class)
+        _probs: jax.Array | None
+        _logits: jax.Array | None
 
     def _validate(self, validate_args: bool) -> None:
         if validate_args:
@@ -218,7 +222,10 @@ class Binomial(BinaryParams):
         validate_args: bool = False,
     ):
         check_one_of("Binomial", probs, logits)
-        total_count, probs, logits = promote_params("Binomial", total_count=total_count, probs=probs, logits=logits)
+        total_count, probs, logits = cast(
+            "tuple[jax.Array, jax.Array | None, jax.Array | None]",
+            promote_params("Binomial", total_count=total_count, probs=probs, logits=logits),
+        )
         self._set(total_count=total_count, _probs=probs, _logits=logits)
         self._validate(validate_args)
 

@@ -217,7 +217,7 @@ class Exponential(Gamma):
         self._validate(validate_args)
 
     @property
-    def concentration(self) -> jax.Array:
+    def concentration(self) -> jax.Array:  # type: ignore[override]  # a field of Gamma; fields are immutable
         return jnp.ones(jnp.shape(self.rate), self.rate.dtype)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
@@ -281,11 +281,11 @@ class Chi2(Gamma):
         self._validate(validate_args)
 
     @property
-    def concentration(self) -> jax.Array:
+    def concentration(self) -> jax.Array:  # type: ignore[override]  # a field of Gamma; fields are immutable
         return 0.5 * self.df
 
     @property
-    def rate(self) -> jax.Array:
+    def rate(self) -> jax.Array:  # type: ignore[override]  # a field of Gamma; fields are immutable
         return jnp.full(jnp.shape(self.df), 0.5, self.df.dtype)
 
 

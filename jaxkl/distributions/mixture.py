@@ -6,6 +6,8 @@ A mixture has no closed-form KL; ``jaxkl.monte_carlo_kl`` estimates it from ``sa
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -22,7 +24,7 @@ def expand_batch(d: Distribution, batch_shape: tuple[int, ...]) -> Distribution:
     """``d`` with every parameter broadcast to ``batch_shape`` (plus its event dims)."""
     if tuple(d.batch_shape) == tuple(batch_shape):
         return d
-    leaves = []
+    leaves: list[Distribution | jax.Array | None] = []
     for name in type(d)._params:
         v = getattr(d, name)
         if v is None:
@@ -109,8 +111,8 @@ class MixtureSameFamily(Distribution):
     def kinks(self) -> list[tuple[jax.Array, bool]]:
         """The components' centres and the components' own kinks (one trailing axis each)."""
         comp = self.component_distribution
-        kind, lo, hi = comp.support
-        ck, _ = comp.quadrature_centre(comp.support)
+        kind, lo, hi = cast(Support, comp.support)
+        ck, _ = comp.quadrature_centre(cast(Support, comp.support))
         return [(x_of_y(ck, kind, lo, hi), True)] + [(v, True) for v, _ in comp.kinks()]
 
     mixing_distribution: Categorical

@@ -8,6 +8,8 @@ so no Categorical formula is dispatched to it.
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,8 +69,11 @@ class Multinomial(CategoricalParams):
         validate_args: bool = False,
     ):
         check_one_of("Multinomial", probs, logits)
-        total_count, probs, logits = promote_params("Multinomial", total_count=total_count, probs=probs, logits=logits)
-        given, arg = (probs, "probs") if probs is not None else (logits, "logits")
+        total_count, probs, logits = cast(
+            "tuple[jax.Array, jax.Array | None, jax.Array | None]",
+            promote_params("Multinomial", total_count=total_count, probs=probs, logits=logits),
+        )
+        given, arg = cast("tuple[jax.Array, str]", (probs, "probs") if probs is not None else (logits, "logits"))
         if given.ndim < 1:
             raise ValueError(f"Multinomial: `{arg}` must have at least one (category) axis; got shape {given.shape}")
         self._set(total_count=total_count, _probs=probs, _logits=logits)

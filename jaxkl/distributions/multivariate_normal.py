@@ -9,6 +9,8 @@ Determinants and solves go through Cholesky factors and triangular solves only.
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -121,8 +123,15 @@ class MultivariateNormal(Distribution):
         name = type(self).__name__
         if sum(m is not None for m in (covariance_matrix, precision_matrix, scale_tril)) != 1:
             raise ValueError(f"{name}: give exactly one of `covariance_matrix`, `precision_matrix`, `scale_tril`")
-        loc, cov, prec, tril = promote_params(
-            name, loc=loc, covariance_matrix=covariance_matrix, precision_matrix=precision_matrix, scale_tril=scale_tril
+        loc, cov, prec, tril = cast(
+            "tuple[jax.Array, jax.Array | None, jax.Array | None, jax.Array | None]",
+            promote_params(
+                name,
+                loc=loc,
+                covariance_matrix=covariance_matrix,
+                precision_matrix=precision_matrix,
+                scale_tril=scale_tril,
+            ),
         )
         if loc.ndim == 0:  # a scalar loc broadcasts along the event axis, as numpyro
             mat = next(m for m in (cov, prec, tril) if m is not None)
@@ -336,6 +345,7 @@ def lowrank_maha(diff: jax.Array, dg: jax.Array, what: jax.Array | None, cap_tri
     if what is None:
         return jnp.sum(x * x, -1)
     y = jnp.einsum("...ir,...i->...r", what, x)
+    cap_tril = cast(jax.Array, cap_tril)  # given with `what`
     shape = jnp.broadcast_shapes(cap_tril.shape[:-2], y.shape[:-1])
     ct = jnp.broadcast_to(cap_tril, shape + cap_tril.shape[-2:])
     yb = jnp.broadcast_to(y, shape + y.shape[-1:])[..., None]

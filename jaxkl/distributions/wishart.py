@@ -9,6 +9,8 @@ inverse or determinant.
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
@@ -126,7 +128,7 @@ class Wishart(Distribution):
             rate_matrix=rate_matrix,
             scale_tril=scale_tril,
         )
-        m = {"scale_matrix": sm, "rate_matrix": rm, "scale_tril": st}[named[0]]
+        m = cast(jax.Array, {"scale_matrix": sm, "rate_matrix": rm, "scale_tril": st}[named[0]])
         if m.ndim < 2 or m.shape[-1] != m.shape[-2]:
             raise ValueError(f"Wishart: `{named[0]}` must be a square matrix [..., d, d]; got shape {m.shape}")
         self._set(concentration=n, _scale_matrix=sm, _rate_matrix=rm, _scale_tril=st)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -348,7 +349,7 @@ def row_pass(a, b, m, inv_t, per_block, plan: RowPlan):
         A, B = prepare(full[0], full[1], full[2], inv_t, cdt)
         return per_block(A, B, fused, lambda: prepare(full[0], full[1], full[2], inv_t, cdt))
 
-    return block([a, b, m]) if fused else map_row_blocks(block, [a, b, m], *a.shape, plan)
+    return block([a, b, m]) if fused else map_row_blocks(block, [a, b, m], *cast("tuple[int, int]", a.shape), plan)
 
 
 def two_pass_grads(grads, full, rows):
