@@ -78,6 +78,15 @@ def pytest_xdist_make_scheduler(config, log):
 TOL = {np.float32: 2e-5, np.float64: 1e-12}
 
 
+@pytest.fixture(scope="module")
+def mpmath_50_digits():
+    """mpmath at 50 significant digits for a module's tests (``pytestmark``), restored after."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        yield
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261121)

@@ -27,7 +27,7 @@ from jaxkl.distributions.uniform import (
 )
 from jaxkl.distributions.von_mises import VonMises, vm_dratio, vm_g, vm_log_i0e, vm_ratio
 
-mp.mp.dps = 50
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 DTYPES = [np.float64, np.float32]
 RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 

@@ -34,7 +34,7 @@ from jaxkl.distributions.positive import Pareto
 from jaxkl.distributions.uniform import ContinuousBernoulli, Uniform
 from jaxkl.distributions.von_mises import VonMises
 
-mp.mp.dps = 50
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 
 

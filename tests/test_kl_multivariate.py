@@ -25,7 +25,7 @@ from jaxkl.distributions.dirichlet import Dirichlet
 from jaxkl.distributions.multinomial import Multinomial
 from jaxkl.distributions.wishart import Wishart
 
-mp.mp.dps = 50
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 
 

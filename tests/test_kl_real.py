@@ -30,7 +30,7 @@ from jaxkl.distributions.normal import HalfNormal, LogNormal, Normal
 from jaxkl.distributions.positive import Pareto, Weibull
 from jaxkl.distributions.uniform import ContinuousBernoulli, Uniform
 
-mp.mp.dps = 50
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 _E = mp.euler
 _MAX = {np.float32: float(np.finfo(np.float32).max), np.float64: float(np.finfo(np.float64).max)}
 _RTOL = {np.float32: 1e-4, np.float64: 1e-10}

@@ -9,7 +9,7 @@ from jax.test_util import check_grads
 
 from jaxkl import _special as S
 
-mp.mp.dps = 50
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 RTOL = {np.float32: 2e-6, np.float64: 4e-15}
 
 
