@@ -19,7 +19,7 @@ from jax.typing import ArrayLike
 
 from .. import checks
 from .._math import compute_dtype
-from ._support import Support, from_moments
+from ._support import REAL, Support, from_moments
 
 __all__ = ["Distribution", "LocScale", "Static", "promote_params", "real_dtype"]
 
@@ -333,8 +333,13 @@ class LocScale(Distribution):
     scale: jax.Array
     arg_constraints = {"loc": "real", "scale": "positive"}
     reparameterized = True
+    support = Support(REAL)  # LogNormal declares its own
 
     def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
         loc, scale = promote_params(type(self).__name__, loc=loc, scale=scale)
         self._set(loc=loc, scale=scale)
         self._validate(validate_args)
+
+    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
+        loc, scale = self.broadcast_params("loc", "scale")
+        return loc, scale

@@ -267,6 +267,11 @@ class Beta(Distribution):
         -0.2349
     """
 
+    concentration1: jax.Array
+    concentration0: jax.Array
+    arg_constraints = {"concentration1": "positive", "concentration0": "positive"}
+    reparameterized = True
+
     support = Support(INTERVAL, 0.0, 1.0)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
@@ -275,11 +280,6 @@ class Beta(Distribution):
             a, b = self.broadcast_params("concentration1", "concentration0")
             return digamma_approx(a) - digamma_approx(b), jnp.sqrt(trigamma_approx(a) + trigamma_approx(b))
         return super().quadrature_centre(support)
-
-    concentration1: jax.Array
-    concentration0: jax.Array
-    arg_constraints = {"concentration1": "positive", "concentration0": "positive"}
-    reparameterized = True
 
     def __init__(self, concentration1: ArrayLike, concentration0: ArrayLike, *, validate_args: bool = False):
         c1, c0 = promote_params("Beta", concentration1=concentration1, concentration0=concentration0)

@@ -134,6 +134,11 @@ class Gamma(Distribution):
         2.2704
     """
 
+    concentration: jax.Array
+    rate: jax.Array
+    arg_constraints = {"concentration": "positive", "rate": "positive"}
+    reparameterized = True
+
     support = Support(LOWER, 0.0)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
@@ -145,11 +150,6 @@ class Gamma(Distribution):
             a, b = jnp.broadcast_arrays(a, b)
             return digamma_approx(a) - jnp.log(b), jnp.sqrt(trigamma_approx(a))
         return super().quadrature_centre(support)
-
-    concentration: jax.Array
-    rate: jax.Array
-    arg_constraints = {"concentration": "positive", "rate": "positive"}
-    reparameterized = True
 
     def __init__(self, concentration: ArrayLike, rate: ArrayLike = 1.0, *, validate_args: bool = False):
         concentration, rate = promote_params("Gamma", concentration=concentration, rate=rate)
@@ -317,6 +317,11 @@ class InverseGamma(Distribution):
         1.0
     """
 
+    concentration: jax.Array
+    rate: jax.Array
+    arg_constraints = {"concentration": "positive", "rate": "positive"}
+    reparameterized = True
+
     support = Support(LOWER, 0.0)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
@@ -325,11 +330,6 @@ class InverseGamma(Distribution):
             a, b = self.broadcast_params("concentration", "rate")
             return jnp.log(b) - digamma_approx(a), jnp.sqrt(trigamma_approx(a))
         return super().quadrature_centre(support)
-
-    concentration: jax.Array
-    rate: jax.Array
-    arg_constraints = {"concentration": "positive", "rate": "positive"}
-    reparameterized = True
 
     def __init__(self, concentration: ArrayLike, rate: ArrayLike = 1.0, *, validate_args: bool = False):
         concentration, rate = promote_params("InverseGamma", concentration=concentration, rate=rate)

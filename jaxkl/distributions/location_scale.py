@@ -48,12 +48,6 @@ class Laplace(LocScale):
         8.0
     """
 
-    support = Support(REAL)
-
-    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self.broadcast_params("loc", "scale")
-        return loc, scale
-
     def kinks(self) -> list[tuple[jax.Array, bool]]:
         return [(self.broadcast_params("loc")[0], False)]
 
@@ -106,11 +100,6 @@ class Cauchy(LocScale):
     """
 
     heavy_tailed = True
-    support = Support(REAL)
-
-    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self.broadcast_params("loc", "scale")
-        return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -158,6 +147,10 @@ class HalfCauchy(Distribution):
         2.531
     """
 
+    scale: jax.Array
+    arg_constraints = {"scale": "positive"}
+    reparameterized = True
+
     support = Support(LOWER, 0.0)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
@@ -166,10 +159,6 @@ class HalfCauchy(Distribution):
             (s,) = self.broadcast_params("scale")
             return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
         return super().quadrature_centre(support)
-
-    scale: jax.Array
-    arg_constraints = {"scale": "positive"}
-    reparameterized = True
 
     def __init__(self, scale: ArrayLike = 1.0, *, validate_args: bool = False):
         (scale,) = promote_params("HalfCauchy", scale=scale)
@@ -226,8 +215,6 @@ class Gumbel(LocScale):
         1.1544
     """
 
-    support = Support(REAL)
-
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         loc, scale = self.broadcast_params("loc", "scale")
         return loc + EULER * scale, (math.pi / math.sqrt(6.0)) * scale
@@ -282,12 +269,6 @@ class Logistic(LocScale):
         2.6931
     """
 
-    support = Support(REAL)
-
-    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self.broadcast_params("loc", "scale")
-        return loc, scale
-
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
         loc, scale = self.broadcast_params("loc", "scale")
@@ -341,18 +322,18 @@ class StudentT(Distribution):
         12.0
     """
 
+    df: jax.Array
+    loc: jax.Array
+    scale: jax.Array
+    arg_constraints = {"df": "positive", "loc": "real", "scale": "positive"}
+    reparameterized = True
+
     heavy_tailed = True
     support = Support(REAL)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
-
-    df: jax.Array
-    loc: jax.Array
-    scale: jax.Array
-    arg_constraints = {"df": "positive", "loc": "real", "scale": "positive"}
-    reparameterized = True
 
     def __init__(self, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0, *, validate_args: bool = False):
         df, loc, scale = promote_params("StudentT", df=df, loc=loc, scale=scale)

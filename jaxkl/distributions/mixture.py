@@ -77,6 +77,10 @@ class MixtureSameFamily(Distribution):
         1.1
     """
 
+    mixing_distribution: Categorical
+    component_distribution: Distribution
+    reparameterized = False
+
     @property
     def support(self) -> Support | None:
         """The components' support, its ends the lowest and highest over the components (an
@@ -114,10 +118,6 @@ class MixtureSameFamily(Distribution):
         kind, lo, hi = cast(Support, comp.support)
         ck, _ = comp.quadrature_centre(cast(Support, comp.support))
         return [(x_of_y(ck, kind, lo, hi), True)] + [(v, True) for v, _ in comp.kinks()]
-
-    mixing_distribution: Categorical
-    component_distribution: Distribution
-    reparameterized = False
 
     def __init__(self, mixing_distribution: Categorical, component_distribution: Distribution):
         if not isinstance(mixing_distribution, Categorical):

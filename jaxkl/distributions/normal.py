@@ -10,7 +10,7 @@ from jax.typing import ArrayLike
 
 from .._math import HALF_LOG_2PI, LN2
 from ._base import Distribution, LocScale, promote_params
-from ._support import LOWER, REAL, Support
+from ._support import LOWER, Support
 
 __all__ = ["HalfNormal", "LogNormal", "Normal"]
 
@@ -41,12 +41,6 @@ class Normal(LocScale):
         >>> round(float(d.entropy()), 4)  # ½·log(2πe·σ²)
         2.1121
     """
-
-    support = Support(REAL)
-
-    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        loc, scale = self.broadcast_params("loc", "scale")
-        return loc, scale
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -103,7 +97,7 @@ class LogNormal(LocScale):
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
             loc, scale = self.broadcast_params("loc", "scale")
             return loc, scale
-        return super().quadrature_centre(support)
+        return Distribution.quadrature_centre(self, support)  # from the moments, not LocScale's (loc, scale)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = self._value(x)
@@ -157,6 +151,10 @@ class HalfNormal(Distribution):
         1.5958
     """
 
+    scale: jax.Array
+    arg_constraints = {"scale": "positive"}
+    reparameterized = True
+
     support = Support(LOWER, 0.0)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
@@ -166,10 +164,6 @@ class HalfNormal(Distribution):
             # log|Z|: mean (ψ(½) + log 2)/2, sd √(ψ'(½))/2
             return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)
         return super().quadrature_centre(support)
-
-    scale: jax.Array
-    arg_constraints = {"scale": "positive"}
-    reparameterized = True
 
     def __init__(self, scale: ArrayLike = 1.0, *, validate_args: bool = False):
         (scale,) = promote_params("HalfNormal", scale=scale)

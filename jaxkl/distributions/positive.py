@@ -43,6 +43,11 @@ class Weibull(Distribution):
         1.4801
     """
 
+    scale: jax.Array
+    concentration: jax.Array
+    arg_constraints = {"scale": "positive", "concentration": "positive"}
+    reparameterized = True
+
     support = Support(LOWER, 0.0)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
@@ -51,11 +56,6 @@ class Weibull(Distribution):
             lam, k = self.broadcast_params("scale", "concentration")
             return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
         return super().quadrature_centre(support)
-
-    scale: jax.Array
-    concentration: jax.Array
-    arg_constraints = {"scale": "positive", "concentration": "positive"}
-    reparameterized = True
 
     def __init__(self, scale: ArrayLike, concentration: ArrayLike, *, validate_args: bool = False):
         scale, concentration = promote_params("Weibull", scale=scale, concentration=concentration)
@@ -119,6 +119,11 @@ class Pareto(Distribution):
         1.5
     """
 
+    scale: jax.Array
+    alpha: jax.Array
+    arg_constraints = {"scale": "positive", "alpha": "positive"}
+    reparameterized = True
+
     @property
     def support(self) -> Support:
         return Support(LOWER, self.broadcast_params("scale")[0])
@@ -129,11 +134,6 @@ class Pareto(Distribution):
             c = jnp.log(m) + logexpm1(LN2 / alpha)
             return c, jnp.sqrt(1.6449340668482264 + 1.0 / (alpha * alpha))
         return super().quadrature_centre(support)
-
-    scale: jax.Array
-    alpha: jax.Array
-    arg_constraints = {"scale": "positive", "alpha": "positive"}
-    reparameterized = True
 
     def __init__(self, scale: ArrayLike, alpha: ArrayLike, *, validate_args: bool = False):
         scale, alpha = promote_params("Pareto", scale=scale, alpha=alpha)

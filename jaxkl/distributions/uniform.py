@@ -57,6 +57,11 @@ class Uniform(Distribution):
         1.3333
     """
 
+    low: jax.Array
+    high: jax.Array
+    arg_constraints = {"low": "real", "high": "real"}
+    reparameterized = True
+
     @property
     def support(self) -> Support:
         low, high = self.broadcast_params("low", "high")
@@ -65,11 +70,6 @@ class Uniform(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         lo_d, hi_d = self.broadcast_params("low", "high")
         return from_moments(0.5 * (lo_d + hi_d), (hi_d - lo_d) ** 2 / 12.0, *support)
-
-    low: jax.Array
-    high: jax.Array
-    arg_constraints = {"low": "real", "high": "real"}
-    reparameterized = True
 
     def __init__(self, low: ArrayLike = 0.0, high: ArrayLike = 1.0, *, validate_args: bool = False):
         low, high = promote_params("Uniform", low=low, high=high)

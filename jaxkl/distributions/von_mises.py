@@ -204,17 +204,17 @@ class VonMises(Distribution):
         0.3022
     """
 
+    loc: jax.Array
+    concentration: jax.Array
+    arg_constraints = {"loc": "real", "concentration": "positive"}
+    reparameterized = False
+
     support = Support(CIRCLE, -math.pi, math.pi)
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         loc, k = self.broadcast_params("loc", "concentration")
         # the integration runs over [loc − π, loc + π] (see jaxkl.quadrature), centred at 0 in y
         return jnp.zeros_like(loc), jnp.clip(2.0 / (math.pi * jnp.sqrt(jnp.maximum(k, 1e-30))), 1e-8, 1.2)
-
-    loc: jax.Array
-    concentration: jax.Array
-    arg_constraints = {"loc": "real", "concentration": "positive"}
-    reparameterized = False
 
     def __init__(self, loc: ArrayLike = 0.0, concentration: ArrayLike = 1.0, *, validate_args: bool = False):
         loc, concentration = promote_params("VonMises", loc=loc, concentration=concentration)
