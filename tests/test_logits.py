@@ -162,3 +162,35 @@ def test_jit_entry_compiles_once_per_static_value():
     assert isinstance(traces[-1], jax.Array)
     with pytest.raises(TypeError, match="temperature"):
         jaxkl.kl_logits(x, x, temperature=jnp.array(2.0))
+
+
+def test_jit_entry_binds_arguments_as_python_does():
+    """The fast argument binding of ``jit_entry`` gives ``Signature.bind``'s result for valid
+    calls, and a wrong call gets Python's own message."""
+    import inspect
+
+    from jaxkl._math import _binder
+
+    def f(a, b=1.0, /, c=2.0, *, d, e=None):
+        return a
+
+    sig = inspect.signature(f)
+    bind = _binder(sig)
+    for args, kwargs in [((1,), {"d": 3}), ((1, 2, 3), {"d": 3, "e": 4}), ((1,), {"c": 5, "d": 3})]:
+        assert bind(args, kwargs) == dict(sig.bind(*args, **kwargs).arguments)
+    for args, kwargs in [
+        ((), {"d": 3}),
+        ((1,), {}),
+        ((1,), {"a": 1, "d": 3}),
+        ((1, 2, 3, 4), {"d": 3}),
+        ((1,), {"d": 3, "z": 0}),
+    ]:
+        with pytest.raises(TypeError):
+            bind(args, kwargs)
+    a = jnp.zeros(3)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'q_logits'"):
+        jaxkl.kl_logits(a)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'temprature'"):
+        jaxkl.kl_logits(a, a, temprature=2.0)
+    with pytest.raises(TypeError, match="takes 2 positional arguments but 3 were given"):
+        jaxkl.kl_logits(a, a, -1)
