@@ -9,9 +9,6 @@ k-nearest-neighbour from samples (``knn_kl``) and quadrature (``quadrature_kl``)
 
 from . import checks as checks
 from . import distributions as distributions
-from .closed_form import kl_divergence as kl_divergence
-from .closed_form import register_kl as register_kl
-from .closed_form import registered_pairs as registered_pairs
 from .discrete import cross_entropy as cross_entropy
 from .discrete import entropy as entropy
 from .discrete import js_divergence as js_divergence
@@ -27,6 +24,9 @@ from .monte_carlo import kl_estimate as kl_estimate
 from .monte_carlo import kl_estimator_terms as kl_estimator_terms
 from .monte_carlo import monte_carlo_kl as monte_carlo_kl
 from .quadrature import quadrature_kl as quadrature_kl
+from .registry import kl_divergence as kl_divergence
+from .registry import register_kl as register_kl
+from .registry import registered_pairs as registered_pairs
 from .sample_based import knn_kl as knn_kl
 
 __version__ = "0.1.0"

@@ -484,3 +484,29 @@ def jit_entry(
         return wrapper
 
     return decorate
+
+
+def safe_log(x: jax.Array) -> jax.Array:
+    """log(x) for x ≥ 0, −inf at 0, with a finite (zero) gradient there."""
+    pos = x > 0
+    return jnp.where(pos, jnp.log(jnp.where(pos, x, 1.0)), -jnp.inf)
+
+
+def safe_log1m(x: jax.Array) -> jax.Array:
+    """log(1 − x) for x ≤ 1, −inf at 1, with a finite (zero) gradient there."""
+    below = x < 1
+    return jnp.where(below, jnp.log1p(-jnp.where(below, x, 0.0)), -jnp.inf)
+
+
+def xmul(x: jax.Array, log_y: jax.Array) -> jax.Array:
+    """x·log_y with 0 where x = 0 (also when log_y = −inf), gradients finite there."""
+    live = x != 0
+    return jnp.where(live, x * jnp.where(live, log_y, 0.0), 0.0)
+
+
+def log1p_square(t: jax.Array) -> jax.Array:
+    """log(1 + t²) without overflow of t² (for |t| > 1 it is 2·log|t| + log1p(1/t²))."""
+    big = jnp.abs(t) > 1.0
+    ts = jnp.where(big, 1.0, t)
+    tb = jnp.where(big, jnp.abs(t), 2.0)
+    return jnp.where(big, 2.0 * jnp.log(tb) + log1p(1.0 / (tb * tb)), log1p(ts * ts))

@@ -45,12 +45,14 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.special import digamma, gammaln
 
 from ._math import LN2, materialize, sum_last
 
 __all__ = [
     "expm1mx",
     "beta_kl",
+    "betaln",
     "gamma_kl",
     "kl_div1p",
     "lgamma_bregman",
@@ -466,3 +468,21 @@ def taylor_remainder_quad(f2, x, dx, n: int) -> jax.Array:
     for i, (s, w) in enumerate(zip(nodes, weights)):
         acc = acc + float(w * (1.0 - s)) * vals[..., i]
     return acc
+
+
+def betaln(a: jax.Array, b: jax.Array) -> jax.Array:
+    """log B(a, b), accurate to a few ulp (``jax.scipy.special.betaln`` is off by up to 1e-6
+    relative in float64 once max(a, b) ≥ 8).
+
+    With x = min(a, b), y = max(a, b): lgamma(x) + lgamma(y) − lgamma(x + y) for y < 8, else
+    lgamma(x) − x·ψ(y) − ``lgamma_bregman``(y, x + y), which forms no large difference of
+    lgamma values.
+    """
+    x, y = jnp.minimum(a, b), jnp.maximum(a, b)
+    big = y >= 8.0
+    yb = jnp.where(big, y, 8.0)
+    xb = jnp.where(big, x, 1.0)
+    ys = jnp.where(big, 1.0, y)
+    small = gammaln(x) + gammaln(ys) - gammaln(x + ys)
+    large = gammaln(xb) - xb * digamma(yb) - lgamma_bregman(yb, xb + yb)
+    return jnp.where(big, large, small)

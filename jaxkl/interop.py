@@ -88,7 +88,7 @@ import numpy as np
 
 from . import distributions as D
 from .distributions._base import Distribution, real_dtype
-from .distributions.mixture import expand_batch
+from .distributions.mixture_same_family import expand_batch
 
 __all__ = ["as_distribution"]
 

@@ -30,10 +30,10 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._special import expm1mx
-from .closed_form.registry import kl_divergence, lookup
 from .discrete import broadcast_mask
 from .distributions._base import Distribution
 from .interop import for_estimation
+from .registry import kl_divergence, lookup
 
 __all__ = ["kl_estimate", "kl_estimator_terms", "monte_carlo_kl"]
 

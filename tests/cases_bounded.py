@@ -8,9 +8,7 @@ import numpy as np
 from cases_common import Case
 from scipy import stats
 
-from jaxkl.distributions.beta import Beta, Kumaraswamy
-from jaxkl.distributions.uniform import ContinuousBernoulli, Uniform
-from jaxkl.distributions.von_mises import VonMises
+from jaxkl.distributions import Beta, ContinuousBernoulli, Kumaraswamy, Uniform, VonMises
 
 
 class KumaraswamyScipy:

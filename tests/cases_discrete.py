@@ -6,9 +6,7 @@ import numpy as np
 from cases_common import Case
 from scipy import stats
 
-from jaxkl.distributions.categorical import Categorical, OneHotCategorical
-from jaxkl.distributions.delta import Delta
-from jaxkl.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
+from jaxkl.distributions import Bernoulli, Binomial, Categorical, Delta, Geometric, OneHotCategorical, Poisson
 
 K = 4  # categories of the Categorical cases
 BINOMIAL_N = 10.0  # one total count, so that every Binomial pair is finite and in closed form

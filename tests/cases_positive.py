@@ -5,8 +5,7 @@ from __future__ import annotations
 from cases_common import Case
 from scipy import stats
 
-from jaxkl.distributions.gamma import Chi2, Exponential, Gamma, InverseGamma
-from jaxkl.distributions.positive import Pareto, Weibull
+from jaxkl.distributions import Chi2, Exponential, Gamma, InverseGamma, Pareto, Weibull
 
 CASES = {
     Gamma: Case(

@@ -6,8 +6,7 @@ import numpy as np
 from cases_common import Case
 from scipy import stats
 
-from jaxkl.distributions.location_scale import Cauchy, Gumbel, HalfCauchy, Laplace, Logistic, StudentT
-from jaxkl.distributions.normal import HalfNormal, LogNormal, Normal
+from jaxkl.distributions import Cauchy, Gumbel, HalfCauchy, HalfNormal, Laplace, Logistic, LogNormal, Normal, StudentT
 
 
 def _loc_scale(rng):

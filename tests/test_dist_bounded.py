@@ -16,16 +16,10 @@ import pytest
 from cases_bounded import CASES
 from scipy import stats
 
-from jaxkl.distributions.beta import Beta, Kumaraswamy, harmonic_m1
-from jaxkl.distributions.uniform import (
-    ContinuousBernoulli,
-    Uniform,
-    cb_langevin,
-    cb_langevin_prime,
-    cb_log_sinhc,
-    cb_neg_entropy,
-)
-from jaxkl.distributions.von_mises import VonMises, vm_dratio, vm_g, vm_log_i0e, vm_ratio
+from jaxkl.distributions import Beta, ContinuousBernoulli, Kumaraswamy, Uniform, VonMises
+from jaxkl.distributions.beta import harmonic_m1
+from jaxkl.distributions.continuous_bernoulli import cb_langevin, cb_langevin_prime, cb_log_sinhc, cb_neg_entropy
+from jaxkl.distributions.von_mises import vm_dratio, vm_g, vm_log_i0e, vm_ratio
 
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 DTYPES = [np.float64, np.float32]
@@ -324,3 +318,10 @@ def test_validate_args():
         ContinuousBernoulli(probs=1.5, validate_args=True)
     with pytest.raises(ValueError, match="concentration"):
         VonMises(0.0, -1.0, validate_args=True)
+
+
+def test_continuous_bernoulli_names_the_stored_parameter():
+    for name, v in (("probs", jnp.array([0.2, 0.6])), ("logits", jnp.array([-1.0, 2.0]))):
+        d = ContinuousBernoulli(**{name: v})
+        assert d.parameterization == name
+        np.testing.assert_array_equal(d.given_param(), v)

@@ -13,9 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxkl.distributions.categorical import Categorical, OneHotCategorical
-from jaxkl.distributions.delta import Delta
-from jaxkl.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
+from jaxkl.distributions import Bernoulli, Binomial, Categorical, Delta, Geometric, OneHotCategorical, Poisson
 
 RTOL = {np.float32: 2e-5, np.float64: 1e-12}
 DTYPES = [np.float32, np.float64]
@@ -248,3 +246,21 @@ def test_low_precision_parameters_compute_in_float32():
     assert d.dtype == jnp.float32 and d.log_prob(1.0).dtype == jnp.float32 and d.entropy().dtype == jnp.float32
     c = Categorical(logits=jnp.zeros(3, jnp.float16))
     assert c.log_prob(1).dtype == jnp.float32
+
+
+@pytest.mark.parametrize("name", ["probs", "logits"])
+def test_parameterization_names_the_stored_parameter(name):
+    """``parameterization`` is the parameter given; ``given_param()`` is it broadcast to the
+    batch shape (and, for the categorical families, the K categories)."""
+    v = jnp.array([[0.2], [0.7]])
+    k3 = jnp.array([0.2, 0.3, 0.5])
+    cases = [
+        (Bernoulli(**{name: v}), v),
+        (Geometric(**{name: v}), v),
+        (Binomial(jnp.full((3,), 5.0), **{name: jnp.float32(0.3)}), jnp.full((3,), 0.3, jnp.float32)),
+        (Categorical(**{name: jnp.broadcast_to(k3, (2, 3))}), jnp.broadcast_to(k3, (2, 3))),
+        (OneHotCategorical(**{name: k3}), k3),
+    ]
+    for d, expected in cases:
+        assert d.parameterization == name, type(d).__name__
+        np.testing.assert_array_equal(d.given_param(), expected)

@@ -14,13 +14,8 @@ import pytest
 from scipy import stats
 from scipy.special import logsumexp
 
-from jaxkl.distributions.categorical import Categorical
-from jaxkl.distributions.dirichlet import Dirichlet
-from jaxkl.distributions.gamma import Gamma
-from jaxkl.distributions.mixture import MixtureSameFamily
-from jaxkl.distributions.multinomial import Multinomial
-from jaxkl.distributions.normal import Normal
-from jaxkl.distributions.wishart import Wishart, multigammaln
+from jaxkl.distributions import Categorical, Dirichlet, Gamma, MixtureSameFamily, Multinomial, Normal, Wishart
+from jaxkl.distributions.wishart import multigammaln
 
 RTOL = {np.float64: 1e-12, np.float32: 2e-5}
 
@@ -280,3 +275,16 @@ def test_mixture_multivariate_components():
     comps = [stats.multivariate_normal(mu, c) for mu, c in zip(locs, covs)]
     np.testing.assert_allclose(m.log_prob(pts), _np_mixture_logpdf(np.array([0.3, 0.7]), comps, pts), rtol=1e-12)
     assert m.sample(jax.random.key(1), (4,)).shape == (4, 2)
+
+
+def test_wishart_names_the_matrix_it_stores():
+    """``parameterization`` says which matrix was given; ``stored_matrix()`` returns it as
+    given (not broadcast against the concentration)."""
+    v = jnp.array([[2.0, 0.3], [0.3, 1.0]])
+    conc = jnp.array([3.0, 4.0])
+    for name in ("scale_matrix", "rate_matrix", "scale_tril"):
+        m = jnp.linalg.cholesky(v) if name == "scale_tril" else v
+        w = Wishart(conc, **{name: m})
+        assert w.parameterization == name
+        np.testing.assert_array_equal(w.stored_matrix(), m)
+        assert w.stored_matrix().shape == (2, 2) and w.batch_shape == (2,)

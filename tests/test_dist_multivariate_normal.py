@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from jaxkl.distributions import Normal
-from jaxkl.distributions.independent import Independent
-from jaxkl.distributions.multivariate_normal import (
+from jaxkl.distributions import (
+    Independent,
     LowRankMultivariateNormal,
     MultivariateNormal,
     MultivariateNormalDiag,
+    Normal,
 )
 
 pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)

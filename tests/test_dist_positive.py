@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from cases_positive import CASES
 
-from jaxkl.distributions.gamma import Chi2, Exponential, Gamma, InverseGamma
-from jaxkl.distributions.positive import Pareto, Weibull
+from jaxkl.distributions import Chi2, Exponential, Gamma, InverseGamma, Pareto, Weibull
 
 FAMILIES = list(CASES)
 IDS = [c.__name__ for c in FAMILIES]

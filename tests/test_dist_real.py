@@ -10,8 +10,7 @@ import pytest
 from cases_real import CASES
 from scipy import stats
 
-from jaxkl.distributions.location_scale import Cauchy, Gumbel, HalfCauchy, Laplace, Logistic, StudentT
-from jaxkl.distributions.normal import HalfNormal, LogNormal, Normal
+from jaxkl.distributions import Cauchy, Gumbel, HalfCauchy, HalfNormal, Laplace, Logistic, LogNormal, Normal, StudentT
 
 FAMILIES = list(CASES)
 IDS = [c.__name__ for c in FAMILIES]

@@ -24,7 +24,7 @@ import pytest
 
 import jaxkl
 from jaxkl import distributions as D
-from jaxkl.closed_form.registry import lookup
+from jaxkl.registry import lookup
 
 PEER_MODULES = {
     "numpyro": "numpyro.distributions",

@@ -22,17 +22,19 @@ from cases_bounded import ContinuousBernoulliScipy, KumaraswamyScipy
 from kits import check_gradients, kl_rows, low_precision_gradients
 from scipy import integrate, stats
 
-import jaxkl.closed_form.beta  # noqa: F401  (registers the pairs)
-import jaxkl.closed_form.uniform  # noqa: F401
-import jaxkl.closed_form.von_mises  # noqa: F401
-from jaxkl.closed_form.registry import kl_divergence, registered_pairs
-from jaxkl.distributions.beta import Beta, Kumaraswamy
-from jaxkl.distributions.gamma import Exponential, Gamma
-from jaxkl.distributions.location_scale import Gumbel
-from jaxkl.distributions.normal import Normal
-from jaxkl.distributions.positive import Pareto
-from jaxkl.distributions.uniform import ContinuousBernoulli, Uniform
-from jaxkl.distributions.von_mises import VonMises
+from jaxkl.distributions import (
+    Beta,
+    ContinuousBernoulli,
+    Exponential,
+    Gamma,
+    Gumbel,
+    Kumaraswamy,
+    Normal,
+    Pareto,
+    Uniform,
+    VonMises,
+)
+from jaxkl.registry import kl_divergence, registered_pairs
 
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}

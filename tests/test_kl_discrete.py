@@ -21,13 +21,8 @@ import pytest
 from jax.test_util import check_grads
 from scipy import stats
 
-import jaxkl.closed_form.delta  # noqa: F401  (registers the pairs)
-import jaxkl.closed_form.discrete  # noqa: F401
-from jaxkl.closed_form.registry import kl_divergence
-from jaxkl.distributions.categorical import Categorical, OneHotCategorical
-from jaxkl.distributions.delta import Delta
-from jaxkl.distributions.discrete import Bernoulli, Binomial, Geometric, Poisson
-from jaxkl.distributions.normal import Normal
+from jaxkl.distributions import Bernoulli, Binomial, Categorical, Delta, Geometric, Normal, OneHotCategorical, Poisson
+from jaxkl.registry import kl_divergence
 
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 KL = jax.jit(kl_divergence)  # one compilation per pair and shape (eager dispatch of every op is slower)

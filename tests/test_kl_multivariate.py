@@ -18,12 +18,8 @@ import pytest
 from jax.test_util import check_grads
 from scipy import integrate, stats
 
-import jaxkl.closed_form.multivariate  # noqa: F401  (registers the pairs)
-from jaxkl.closed_form.registry import kl_divergence, registered_pairs
-from jaxkl.distributions.beta import Beta
-from jaxkl.distributions.dirichlet import Dirichlet
-from jaxkl.distributions.multinomial import Multinomial
-from jaxkl.distributions.wishart import Wishart
+from jaxkl.distributions import Beta, Dirichlet, Multinomial, Wishart
+from jaxkl.registry import kl_divergence, registered_pairs
 
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
@@ -416,7 +412,7 @@ def test_wishart_vs_monte_carlo():
 def test_wishart_identity_offset_factor_both_formulations(batch):
     """chol(I + F) − I, looped (small batches, vmap) or unrolled (large batches), against a
     40-digit mpmath Cholesky, for F of size 1e-9 (where rounding I + F would lose it) and 1."""
-    from jaxkl.closed_form.multivariate import _chol_identity_plus
+    from jaxkl.distributions.wishart_kl import _chol_identity_plus
 
     rng = np.random.default_rng(5)
     d = 6

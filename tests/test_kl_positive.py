@@ -22,16 +22,25 @@ import pytest
 from kits import check_gradients, kl_values
 from scipy import integrate, special, stats
 
-import jaxkl.closed_form.gamma as G
-import jaxkl.closed_form.positive as P
-from jaxkl.closed_form import kl_divergence
-from jaxkl.closed_form.registry import lookup
-from jaxkl.distributions.beta import Beta
-from jaxkl.distributions.gamma import Chi2, Exponential, Gamma, InverseGamma
-from jaxkl.distributions.location_scale import Gumbel
-from jaxkl.distributions.normal import Normal
-from jaxkl.distributions.positive import Pareto, Weibull
-from jaxkl.distributions.uniform import ContinuousBernoulli, Uniform
+from jaxkl.distributions import (
+    Beta,
+    Chi2,
+    ContinuousBernoulli,
+    Exponential,
+    Gamma,
+    Gumbel,
+    InverseGamma,
+    Normal,
+    Pareto,
+    Uniform,
+    Weibull,
+    _kl_common,
+    exponential_kl,
+    gamma_kl,
+    pareto_kl,
+    weibull_kl,
+)
+from jaxkl.registry import kl_divergence, lookup
 
 RTOL = {np.float64: 1e-10, np.float32: 1e-4}
 N = 16  # points per regime
@@ -643,26 +652,26 @@ def test_support_mismatch_is_infinite_with_zero_gradients(p, q):
 @pytest.mark.parametrize(
     "tp, tq, fn",
     [
-        (Gamma, Gamma, G._kl_gamma_gamma),
-        (Chi2, Chi2, G._kl_gamma_gamma),
-        (Chi2, Gamma, G._kl_gamma_gamma),
-        (Gamma, Chi2, G._kl_gamma_gamma),
-        (Exponential, Gamma, G._kl_gamma_gamma),
-        (Gamma, Exponential, G._kl_gamma_gamma),
-        (Exponential, Chi2, G._kl_gamma_gamma),
-        (Exponential, Exponential, G._kl_exponential_exponential),
-        (Exponential, Normal, G._kl_exponential_normal),
-        (Chi2, Normal, G._kl_gamma_normal),
-        (Exponential, Gumbel, G._kl_exponential_gumbel),
-        (Chi2, Gumbel, G._kl_gamma_gumbel),
-        (Weibull, Exponential, P._kl_weibull_gamma),
-        (Weibull, Chi2, P._kl_weibull_gamma),
-        (Pareto, Exponential, P._kl_pareto_exponential),
-        (Pareto, Chi2, P._kl_pareto_gamma),
-        (Exponential, Pareto, G._kl_gamma_infinity),
-        (Weibull, Pareto, P._kl_positive_infinity),
-        (Chi2, Uniform, G._kl_gamma_infinity),
-        (Pareto, ContinuousBernoulli, P._kl_positive_infinity),
+        (Gamma, Gamma, gamma_kl.kl_gamma_gamma),
+        (Chi2, Chi2, gamma_kl.kl_gamma_gamma),
+        (Chi2, Gamma, gamma_kl.kl_gamma_gamma),
+        (Gamma, Chi2, gamma_kl.kl_gamma_gamma),
+        (Exponential, Gamma, gamma_kl.kl_gamma_gamma),
+        (Gamma, Exponential, gamma_kl.kl_gamma_gamma),
+        (Exponential, Chi2, gamma_kl.kl_gamma_gamma),
+        (Exponential, Exponential, exponential_kl._kl_exponential_exponential),
+        (Exponential, Normal, exponential_kl._kl_exponential_normal),
+        (Chi2, Normal, gamma_kl._kl_gamma_normal),
+        (Exponential, Gumbel, exponential_kl._kl_exponential_gumbel),
+        (Chi2, Gumbel, gamma_kl._kl_gamma_gumbel),
+        (Weibull, Exponential, weibull_kl._kl_weibull_gamma),
+        (Weibull, Chi2, weibull_kl._kl_weibull_gamma),
+        (Pareto, Exponential, pareto_kl._kl_pareto_exponential),
+        (Pareto, Chi2, pareto_kl._kl_pareto_gamma),
+        (Exponential, Pareto, _kl_common.infinite_kl),
+        (Weibull, Pareto, _kl_common.infinite_kl),
+        (Chi2, Uniform, _kl_common.infinite_kl),
+        (Pareto, ContinuousBernoulli, _kl_common.infinite_kl),
     ],
     ids=lambda x: getattr(x, "__name__", None),
 )

@@ -21,14 +21,28 @@ from hypothesis import strategies as st
 from kits import check_gradients, kl_values
 from scipy import integrate, stats
 
-import jaxkl.closed_form.normal  # noqa: F401  (registers the pairs)
-from jaxkl.closed_form.registry import kl_divergence, registered_pairs
-from jaxkl.distributions.beta import Beta, Kumaraswamy
-from jaxkl.distributions.gamma import Chi2, Exponential, Gamma, InverseGamma
-from jaxkl.distributions.location_scale import Cauchy, Gumbel, HalfCauchy, Laplace, Logistic, StudentT
-from jaxkl.distributions.normal import HalfNormal, LogNormal, Normal
-from jaxkl.distributions.positive import Pareto, Weibull
-from jaxkl.distributions.uniform import ContinuousBernoulli, Uniform
+from jaxkl.distributions import (
+    Beta,
+    Cauchy,
+    Chi2,
+    ContinuousBernoulli,
+    Exponential,
+    Gamma,
+    Gumbel,
+    HalfCauchy,
+    HalfNormal,
+    InverseGamma,
+    Kumaraswamy,
+    Laplace,
+    Logistic,
+    LogNormal,
+    Normal,
+    Pareto,
+    StudentT,
+    Uniform,
+    Weibull,
+)
+from jaxkl.registry import kl_divergence, registered_pairs
 
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 _E = mp.euler

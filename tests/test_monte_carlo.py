@@ -21,7 +21,6 @@ from scipy import integrate, stats
 from scipy.special import logsumexp
 
 from jaxkl._special import expm1mx
-from jaxkl.closed_form.registry import kl_divergence, lookup
 from jaxkl.distributions import (
     Categorical,
     Logistic,
@@ -32,6 +31,7 @@ from jaxkl.distributions import (
     Uniform,
 )
 from jaxkl.monte_carlo import _resolve_gradient, kl_estimate, kl_estimator_terms, monte_carlo_kl
+from jaxkl.registry import kl_divergence, lookup
 
 CASES = {}
 for _mod in ("cases_real", "cases_positive", "cases_bounded", "cases_discrete"):

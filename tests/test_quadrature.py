@@ -13,7 +13,6 @@ from jax.test_util import check_grads
 from scipy import integrate, stats
 from scipy.special import logsumexp
 
-from jaxkl.closed_form.registry import kl_divergence
 from jaxkl.distributions import (
     Beta,
     Categorical,
@@ -32,6 +31,7 @@ from jaxkl.distributions import (
 )
 from jaxkl.distributions._base import Distribution
 from jaxkl.quadrature import quadrature_kl
+from jaxkl.registry import kl_divergence
 
 
 def _quad_ref(sp, sq, points=(), lo=-np.inf, hi=np.inf):

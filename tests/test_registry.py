@@ -20,8 +20,8 @@ from kits import BATCH, FD_H, NON_DIFF, call_rows, kit, make, split, values_grad
 from scipy import integrate
 
 import jaxkl
-from jaxkl.closed_form.registry import lookup
 from jaxkl.distributions import Distribution
+from jaxkl.registry import lookup
 
 CASES = {}
 for _mod in ("cases_real", "cases_positive", "cases_bounded", "cases_discrete"):
@@ -311,7 +311,7 @@ def test_registered_pairs_cover_the_table():
 @pytest.fixture
 def user_family():
     """A user's family registered for the test only (the registry is restored afterwards)."""
-    from jaxkl.closed_form import registry
+    from jaxkl import registry
 
     class Point(Distribution):
         _params = ("x",)

@@ -1,16 +1,16 @@
 """The distribution base class: immutable pytrees with broadcasting parameters.
 
-Every family subclasses [`Distribution`][jaxkl.distributions.Distribution] and lists its array parameters in
-``_params`` (and its static, non-array attributes in ``_static``). Subclasses are
-registered as pytrees automatically: flattening yields the parameters as leaves, and
-unflattening rebuilds the object without calling ``__init__``, so ``jax.tree.map``,
-``jax.vmap`` and ``jax.jit`` may put anything (tracers, ``None``, axis specs) in the leaves.
-"""
+Every family subclasses [`Distribution`][jaxkl.distributions.Distribution] and lists its
+array parameters in ``_params`` (and its static, non-array attributes in ``_static``).
+Subclasses are registered as pytrees automatically: flattening yields the parameters as
+leaves, and unflattening rebuilds the object without calling ``__init__``, so
+``jax.tree.map``, ``jax.vmap`` and ``jax.jit`` may put anything (tracers, ``None``, axis
+specs) in the leaves."""
 
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, ClassVar, TypeVar, get_origin, overload
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, cast, get_origin, overload
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +21,17 @@ from .. import checks
 from .._math import compute_dtype
 from ._support import REAL, Support, from_moments
 
-__all__ = ["Distribution", "LocScale", "Static", "promote_params", "real_dtype"]
+__all__ = [
+    "Distribution",
+    "LocScale",
+    "ProbsOrLogits",
+    "Static",
+    "check_one_of",
+    "is_integer",
+    "promote_params",
+    "real_dtype",
+    "value_array",
+]
 
 _STATIC = "jaxkl.static"
 _T = TypeVar("_T")
@@ -322,6 +332,28 @@ class Distribution:
         return []
 
 
+class ProbsOrLogits:
+    """Mixin of the families that take exactly one of ``probs`` or ``logits`` and store the
+    one given (in the field ``_probs`` or ``_logits``; the other is ``None``).
+
+    Formulas that treat the two parameterizations differently read ``parameterization``
+    and ``given_param()`` instead of the fields.
+    """
+
+    if TYPE_CHECKING:  # the fields of the families that use the mixin
+        _probs: jax.Array | None
+        _logits: jax.Array | None
+
+    @property
+    def parameterization(self) -> str:
+        """``"probs"`` or ``"logits"``: the parameter the object was given, and stores."""
+        return "probs" if self._probs is not None else "logits"
+
+    def given_param(self) -> jax.Array:
+        """The given parameter (see ``parameterization``), broadcast to the batch shape."""
+        return cast(Distribution, self).broadcast_params("_" + self.parameterization)[0]
+
+
 class LocScale(Distribution):
     """Base of the families parameterized by a real ``loc`` and a positive ``scale``
     (Normal, LogNormal, Laplace, Cauchy, Gumbel, Logistic): one constructor for all.
@@ -343,3 +375,21 @@ class LocScale(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
+
+
+def value_array(d: Distribution, x: ArrayLike) -> jax.Array:
+    """``x`` as an array of the compute dtype of ``x`` and the parameters of ``d``."""
+    x = jnp.asarray(x)
+    return x.astype(compute_dtype(d.dtype, x.dtype))
+
+
+def is_integer(x: jax.Array) -> jax.Array:
+    """Element-wise: x is a finite integer."""
+    return jnp.isfinite(x) & (x == jnp.floor(x))
+
+
+def check_one_of(cls_name: str, probs, logits) -> None:
+    """Exactly one of ``probs`` and ``logits`` must be given."""
+    if (probs is None) == (logits is None):
+        got = "both" if probs is not None else "neither"
+        raise ValueError(f"{cls_name}: pass exactly one of `probs` or `logits` (got {got})")

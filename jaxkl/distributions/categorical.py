@@ -1,4 +1,5 @@
-"""Distributions over K categories: Categorical (integer values) and OneHotCategorical.
+"""Categorical over K categories (integer values), and the probs-or-logits storage it shares
+with OneHotCategorical and Multinomial.
 
 Both take exactly one of ``probs`` or ``logits`` along the last axis (every leading axis
 is a batch axis) and store the one they were given; the other is a derived property.
@@ -17,14 +18,15 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._base import Distribution, promote_params
+from .._math import safe_log, xmul
+from ._base import Distribution, ProbsOrLogits, check_one_of, is_integer, promote_params, value_array
 from ._support import DISCRETE, Support
-from .discrete import BinaryParams, check_one_of, is_integer, safe_log, value_array, xmul
+from .bernoulli import BinaryParams
 
-__all__ = ["Categorical", "OneHotCategorical"]
+__all__ = ["Categorical"]
 
 
-class CategoricalParams(Distribution):
+class CategoricalParams(ProbsOrLogits, Distribution):
     """Shared storage and derived quantities of the two categorical families."""
 
     support = Support(DISCRETE)
@@ -132,56 +134,3 @@ class Categorical(CategoricalParams):
     @property
     def variance(self) -> jax.Array:
         return jnp.full(self.batch_shape, jnp.nan, self.dtype)
-
-
-class OneHotCategorical(CategoricalParams):
-    """One-hot categorical distribution: a one-hot vector of length K with P(e_k) = p_k.
-
-    Pass exactly one of ``probs`` or ``logits`` (last axis = the K categories).
-
-    Args:
-        probs: probabilities ``[..., K]`` summing to 1 along the last axis.
-        logits: unnormalized log-probabilities ``[..., K]`` (``-inf`` allowed).
-        validate_args: check the parameter constraints (one host round trip).
-
-    ``event_shape`` is (K,). ``log_prob`` is −inf for a value that is not a one-hot vector.
-    ``sample`` returns one-hot integer vectors and is not reparameterized. ``mean`` is p,
-    ``variance`` p·(1 − p).
-
-    Examples:
-        >>> from jaxkl.distributions import OneHotCategorical
-        >>> d = OneHotCategorical(probs=[0.2, 0.3, 0.5])
-        >>> round(float(d.log_prob([0, 0, 1])), 4)  # log 0.5
-        -0.6931
-        >>> d.event_shape
-        (3,)
-    """
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (self.num_categories,)
-
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = value_array(self, x)
-        if x.ndim < 1 or x.shape[-1] != self.num_categories:
-            raise ValueError(
-                f"OneHotCategorical.log_prob: the value must have last axis {self.num_categories}; got shape {x.shape}"
-            )
-        lp = self.log_probs
-        valid = jnp.all((x == 0) | (x == 1), axis=-1) & (jnp.sum(x, axis=-1) == 1)
-        out = jnp.sum(jnp.where(x == 1, lp, 0.0), axis=-1)
-        return jnp.where(valid, out, -jnp.inf)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        shape = self._sample_shape(sample_shape)[:-1]
-        idx = jax.random.categorical(key, self.log_probs, axis=-1, shape=shape)
-        return jax.nn.one_hot(idx, self.num_categories, dtype=jnp.result_type(int))
-
-    @property
-    def mean(self) -> jax.Array:
-        return self.probs
-
-    @property
-    def variance(self) -> jax.Array:
-        p = self.probs
-        return p * (1.0 - p)

@@ -6,9 +6,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._base import Distribution, Static, promote_params
+from ._base import Distribution, Static, promote_params, value_array
 from ._support import DISCRETE, Support
-from .discrete import value_array
 
 __all__ = ["Delta"]
 

@@ -1,8 +1,8 @@
-"""The Gamma family and its relatives: Gamma, Exponential, Chi2 and InverseGamma.
+"""Gamma(concentration, rate), and Stirling-series helpers shared with its relatives.
 
 ``Exponential`` and ``Chi2`` are subclasses of ``Gamma`` (concentration 1, and
 concentration df/2 with rate 1/2), so every closed form registered for ``Gamma`` serves
-them as well. ``InverseGamma`` is the law of 1/X for X ~ Gamma with the same parameters.
+them as well.
 
 The entropy of a Gamma distribution, a − log b + lgamma(a) + (1 − a)ψ(a), is a difference of
 terms of size a·log a; it is computed as the entropy of the Normal of the same variance
@@ -23,7 +23,7 @@ from .._special import stirling_dmu, stirling_mu
 from ._base import Distribution, promote_params
 from ._support import LOWER, Support, digamma_approx, trigamma_approx
 
-__all__ = ["Chi2", "Exponential", "Gamma", "InverseGamma"]
+__all__ = ["Gamma"]
 
 _STIRLING_TERMS = 8
 
@@ -180,189 +180,3 @@ class Gamma(Distribution):
     def variance(self) -> jax.Array:
         a, b = self.broadcast_params("concentration", "rate")
         return a / (b * b)
-
-
-class Exponential(Gamma):
-    r"""Exponential distribution with rate ``rate``: Gamma(1, rate).
-
-    $$
-    p(x) = \lambda e^{-\lambda x}, \qquad x \ge 0;
-    $$
-
-    ``log_prob`` is −inf for x < 0. Mean 1/λ,
-    variance 1/λ². ``concentration`` is a property (ones of the batch shape), so the
-    Gamma closed forms apply.
-
-    Args:
-        rate: rate λ > 0.
-        validate_args: check the parameter constraints (one host round trip).
-
-    ``sample`` is reparameterized (ε/λ with ε standard exponential).
-
-    Examples:
-        >>> from jaxkl.distributions import Exponential
-        >>> d = Exponential(2.0)
-        >>> round(float(d.log_prob(1.0)), 4)  # log 2 − 2
-        -1.3069
-        >>> round(float(d.mean), 4)  # 1/λ
-        0.5
-    """
-
-    rate: jax.Array
-    arg_constraints = {"rate": "positive"}
-
-    def __init__(self, rate: ArrayLike = 1.0, *, validate_args: bool = False):
-        (rate,) = promote_params("Exponential", rate=rate)
-        self._set(rate=rate)
-        self._validate(validate_args)
-
-    @property
-    def concentration(self) -> jax.Array:  # type: ignore[override]  # a field of Gamma; fields are immutable
-        return jnp.ones(jnp.shape(self.rate), self.rate.dtype)
-
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = self._value(x)
-        (b,) = self.broadcast_params("rate")
-        inside = x >= 0
-        xs = jnp.where(inside, x, 0.0)
-        return jnp.where(inside, jnp.log(b) - b * xs, -jnp.inf)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (b,) = self.broadcast_params("rate")
-        return jax.random.exponential(key, self._sample_shape(sample_shape), self.dtype) / b
-
-    def entropy(self) -> jax.Array:
-        (b,) = self.broadcast_params("rate")
-        return 1.0 - jnp.log(b)
-
-    @property
-    def mean(self) -> jax.Array:
-        (b,) = self.broadcast_params("rate")
-        return 1.0 / b
-
-    @property
-    def variance(self) -> jax.Array:
-        (b,) = self.broadcast_params("rate")
-        return 1.0 / (b * b)
-
-
-class Chi2(Gamma):
-    r"""Chi-squared distribution with ``df`` degrees of freedom: Gamma(df/2, 1/2).
-
-    $$
-    p(x) = \frac{x^{k/2 - 1} e^{-x/2}}{2^{k/2}\, \Gamma(k/2)}, \qquad x > 0,
-    $$
-
-    with k = df, any positive real; ``log_prob`` is −inf for x < 0. Mean k, variance 2k.
-    ``concentration`` (k/2) and ``rate`` (1/2) are properties, so the Gamma closed forms
-    apply.
-
-    Args:
-        df: degrees of freedom k > 0.
-        validate_args: check the parameter constraints (one host round trip).
-
-    ``sample`` is reparameterized (through the Gamma draw).
-
-    Examples:
-        >>> from jaxkl.distributions import Chi2
-        >>> d = Chi2(3.0)
-        >>> round(float(d.log_prob(1.0)), 4)  # scipy.stats.chi2(3).logpdf(1)
-        -1.4189
-        >>> round(float(d.variance), 4)  # 2k
-        6.0
-    """
-
-    df: jax.Array
-    arg_constraints = {"df": "positive"}
-
-    def __init__(self, df: ArrayLike, *, validate_args: bool = False):
-        (df,) = promote_params("Chi2", df=df)
-        self._set(df=df)
-        self._validate(validate_args)
-
-    @property
-    def concentration(self) -> jax.Array:  # type: ignore[override]  # a field of Gamma; fields are immutable
-        return 0.5 * self.df
-
-    @property
-    def rate(self) -> jax.Array:  # type: ignore[override]  # a field of Gamma; fields are immutable
-        return jnp.full(jnp.shape(self.df), 0.5, self.df.dtype)
-
-
-class InverseGamma(Distribution):
-    r"""Inverse-Gamma distribution: 1/X for X ~ Gamma(``concentration``, ``rate``).
-
-    $$
-    p(x) = \frac{b^a}{\Gamma(a)}\, x^{-a-1} e^{-b/x}, \qquad x > 0,
-    $$
-
-    with a = concentration and b = rate, which acts as a scale here, as in numpyro;
-    ``log_prob`` is −inf for x ≤ 0. Mean
-    b/(a − 1) for a > 1 (inf otherwise), variance b²/((a − 1)²(a − 2)) for a > 2 (inf
-    otherwise).
-
-    Args:
-        concentration: shape a > 0.
-        rate: b > 0, broadcasting against ``concentration``.
-        validate_args: check the parameter constraints (one host round trip).
-
-    ``sample`` is reparameterized (b/X with X a reparameterized Gamma(a, 1) draw).
-
-    Examples:
-        >>> from jaxkl.distributions import InverseGamma
-        >>> d = InverseGamma(3.0, 2.0)
-        >>> round(float(d.log_prob(1.0)), 4)  # scipy.stats.invgamma(3, scale=2).logpdf(1)
-        -0.6137
-        >>> round(float(d.mean), 4)  # b/(a − 1)
-        1.0
-    """
-
-    concentration: jax.Array
-    rate: jax.Array
-    arg_constraints = {"concentration": "positive", "rate": "positive"}
-    reparameterized = True
-
-    support = Support(LOWER, 0.0)
-
-    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            a, b = self.broadcast_params("concentration", "rate")
-            return jnp.log(b) - digamma_approx(a), jnp.sqrt(trigamma_approx(a))
-        return super().quadrature_centre(support)
-
-    def __init__(self, concentration: ArrayLike, rate: ArrayLike = 1.0, *, validate_args: bool = False):
-        concentration, rate = promote_params("InverseGamma", concentration=concentration, rate=rate)
-        self._set(concentration=concentration, rate=rate)
-        self._validate(validate_args)
-
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = self._value(x)
-        a, b = self.broadcast_params("concentration", "rate")
-        inside = x > 0
-        xs = jnp.where(inside, x, 1.0)
-        lp = a * jnp.log(b) - gammaln(a) - (a + 1.0) * jnp.log(xs) - b / xs
-        return jnp.where(inside, lp, -jnp.inf)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        a, b = self.broadcast_params("concentration", "rate")
-        shape = self._sample_shape(sample_shape)
-        return b / jax.random.gamma(key, jnp.broadcast_to(a, shape), shape, self.dtype)
-
-    def entropy(self) -> jax.Array:
-        """a + log b + lgamma(a) − (1 + a)ψ(a) = H(Gamma(a, 1)) − 2ψ(a) + log b."""
-        a, b = self.broadcast_params("concentration", "rate")
-        h_gamma = (0.5 + HALF_LOG_2PI) + 0.5 * jnp.log(a) - gamma_normal_gap(a)
-        return h_gamma - 2.0 * digamma(a) + jnp.log(b)
-
-    @property
-    def mean(self) -> jax.Array:
-        a, b = self.broadcast_params("concentration", "rate")
-        return jnp.where(a > 1.0, b / jnp.where(a > 1.0, a - 1.0, 1.0), jnp.inf)
-
-    @property
-    def variance(self) -> jax.Array:
-        a, b = self.broadcast_params("concentration", "rate")
-        ok = a > 2.0
-        am1 = jnp.where(ok, a - 1.0, 2.0)
-        return jnp.where(ok, (b / am1) ** 2 / jnp.where(ok, a - 2.0, 1.0), jnp.inf)

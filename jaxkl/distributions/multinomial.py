@@ -16,9 +16,9 @@ import numpy as np
 from jax.scipy.special import gammaln
 from jax.typing import ArrayLike
 
-from ._base import promote_params
+from .._math import xmul
+from ._base import check_one_of, is_integer, promote_params, value_array
 from .categorical import CategoricalParams
-from .discrete import check_one_of, is_integer, value_array, xmul
 
 __all__ = ["Multinomial"]
 

@@ -1,5 +1,5 @@
-"""Multivariate normal distributions: full (MultivariateNormal), low-rank plus diagonal
-(LowRankMultivariateNormal) and diagonal (MultivariateNormalDiag) covariance.
+"""MultivariateNormal(loc, covariance_matrix | precision_matrix | scale_tril): full covariance,
+and the checks its low-rank and diagonal relatives share.
 
 The event is the last axis of ``loc`` (size d); every leading axis of every parameter is a
 batch axis, and the batch axes of ``loc`` and of the matrices broadcast against each other.
@@ -19,10 +19,10 @@ from .._factor import cholesky, tril_inverse, tril_solve
 from .._math import LOG_2PI
 from ._base import Distribution, promote_params
 
-__all__ = ["LowRankMultivariateNormal", "MultivariateNormal", "MultivariateNormalDiag"]
+__all__ = ["MultivariateNormal"]
 
 
-def _check_event(cls: str, loc: jax.Array, **mats: jax.Array | None) -> None:
+def check_event_sizes(cls: str, loc: jax.Array, **mats: jax.Array | None) -> None:
     if loc.ndim < 1:
         raise ValueError(f"{cls}: `loc` must have an event axis, got shape {loc.shape}")
     d = loc.shape[-1]
@@ -136,7 +136,7 @@ class MultivariateNormal(Distribution):
         if loc.ndim == 0:  # a scalar loc broadcasts along the event axis, as numpyro
             mat = next(m for m in (cov, prec, tril) if m is not None)
             loc = jnp.broadcast_to(loc, (mat.shape[-1],)) if mat.ndim >= 1 else loc
-        _check_event(name, loc, covariance_matrix=cov, precision_matrix=prec, scale_tril=tril)
+        check_event_sizes(name, loc, covariance_matrix=cov, precision_matrix=prec, scale_tril=tril)
         self._set(loc=loc, _covariance_matrix=cov, _precision_matrix=prec, _scale_tril=tril)
         self._validate(validate_args)
 
@@ -235,197 +235,3 @@ class MultivariateNormal(Distribution):
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         eps = jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)
         return self.mean + jnp.einsum("...ij,...j->...i", self.scale_tril, eps)
-
-
-class LowRankMultivariateNormal(Distribution):
-    """Multivariate normal with covariance W Wᵀ + diag(D) (low rank plus diagonal).
-
-    Density as [`MultivariateNormal`][jaxkl.distributions.MultivariateNormal] with
-    Σ = W Wᵀ + diag(D); determinants and solves use the r×r capacitance C = I + Wᵀ D⁻¹ W
-    (matrix determinant lemma, Woodbury), so every operation costs O(d·r²).
-
-    Args:
-        loc: mean μ, ``[..., d]``.
-        cov_factor: W, ``[..., d, r]``.
-        cov_diag: D, ``[..., d]``, positive.
-        validate_args: check the parameter constraints (one host round trip).
-
-    ``sample`` is reparameterized (μ + W·ε₁ + √D·ε₂).
-
-    Examples:
-        >>> import jax.numpy as jnp
-        >>> from jaxkl.distributions import LowRankMultivariateNormal
-        >>> d = LowRankMultivariateNormal(jnp.zeros(3), jnp.ones((3, 1)), jnp.ones(3))
-        >>> round(float(d.entropy()), 4)  # scipy: multivariate_normal(zeros(3), ones((3, 3)) + eye(3)).entropy()
-        4.95
-    """
-
-    loc: jax.Array
-    cov_factor: jax.Array
-    cov_diag: jax.Array
-    arg_constraints = {"loc": "real", "cov_factor": "real", "cov_diag": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike, cov_factor: ArrayLike, cov_diag: ArrayLike, *, validate_args: bool = False):
-        name = type(self).__name__
-        loc, w, dg = promote_params(name, loc=loc, cov_factor=cov_factor, cov_diag=cov_diag)
-        _check_event(name, loc, cov_factor=w, cov_diag=dg)
-        self._set(loc=loc, cov_factor=w, cov_diag=dg)
-        self._validate(validate_args)
-
-    def _param_event_ndims(self, name: str) -> int:
-        return 2 if name == "cov_factor" else 1
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (self.loc.shape[-1],)
-
-    @property
-    def mean(self) -> jax.Array:
-        return self.broadcast_params("loc")[0]
-
-    @property
-    def variance(self) -> jax.Array:
-        w, dg = self.broadcast_params("cov_factor", "cov_diag")
-        return jnp.sum(w * w, -1) + dg
-
-    @property
-    def covariance_matrix(self) -> jax.Array:
-        w, dg = self.broadcast_params("cov_factor", "cov_diag")
-        return w @ jnp.swapaxes(w, -1, -2) + dg[..., None] * jnp.eye(dg.shape[-1], dtype=dg.dtype)
-
-    @property
-    def scale_tril(self) -> jax.Array:
-        return cholesky(self.covariance_matrix)
-
-    @property
-    def precision_matrix(self) -> jax.Array:
-        """D⁻¹ − D⁻¹W C⁻¹ WᵀD⁻¹ (Woodbury), ``[..., d, d]``."""
-        w, dg = self.broadcast_params("cov_factor", "cov_diag")
-        wd = w / dg[..., None]
-        cap = cholesky(self._capacitance(w, dg))
-        y = tril_solve(cap, jnp.swapaxes(wd, -1, -2))
-        return jnp.eye(dg.shape[-1], dtype=dg.dtype) / dg[..., None] - jnp.swapaxes(y, -1, -2) @ y
-
-    @staticmethod
-    def _capacitance(w: jax.Array, dg: jax.Array) -> jax.Array:
-        wh = w * jax.lax.rsqrt(dg)[..., None]
-        return jnp.eye(w.shape[-1], dtype=w.dtype) + jnp.swapaxes(wh, -1, -2) @ wh
-
-    def _half_logdet(self, w, dg, cap_tril) -> jax.Array:
-        return 0.5 * jnp.sum(jnp.log(dg), -1) + jnp.sum(jnp.log(jnp.diagonal(cap_tril, axis1=-2, axis2=-1)), -1)
-
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = self._value(x)
-        loc, w, dg = self.broadcast_params("loc", "cov_factor", "cov_diag")
-        cap_tril = cholesky(self._capacitance(w, dg))
-        maha = lowrank_maha(x - loc, dg, w * jax.lax.rsqrt(dg)[..., None], cap_tril)
-        d = self.event_shape[0]
-        return -0.5 * maha - self._half_logdet(w, dg, cap_tril) - 0.5 * d * LOG_2PI
-
-    def entropy(self) -> jax.Array:
-        w, dg = self.broadcast_params("cov_factor", "cov_diag")
-        cap_tril = cholesky(self._capacitance(w, dg))
-        d = self.event_shape[0]
-        return 0.5 * d * (1.0 + LOG_2PI) + self._half_logdet(w, dg, cap_tril)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, w, dg = self.broadcast_params("loc", "cov_factor", "cov_diag")
-        k1, k2 = jax.random.split(key)
-        shape = self._sample_shape(sample_shape)
-        e1 = jax.random.normal(k1, shape[:-1] + (w.shape[-1],), self.dtype)
-        e2 = jax.random.normal(k2, shape, self.dtype)
-        return loc + jnp.einsum("...ij,...j->...i", w, e1) + jnp.sqrt(dg) * e2
-
-
-def lowrank_maha(diff: jax.Array, dg: jax.Array, what: jax.Array | None, cap_tril: jax.Array | None) -> jax.Array:
-    """Δᵀ(W Wᵀ + diag D)⁻¹Δ as the sum of squares ‖z‖² + ‖C⁻¹y‖², x = D^(−1/2)Δ, y = Ŵᵀx,
-    z = x − Ŵ C⁻¹ y (Ŵ = D^(−1/2)W, C = I + ŴᵀŴ = cap_tril cap_trilᵀ); ``what=None``: ‖x‖²."""
-    x = diff * jax.lax.rsqrt(dg)
-    if what is None:
-        return jnp.sum(x * x, -1)
-    y = jnp.einsum("...ir,...i->...r", what, x)
-    cap_tril = cast(jax.Array, cap_tril)  # given with `what`
-    shape = jnp.broadcast_shapes(cap_tril.shape[:-2], y.shape[:-1])
-    ct = jnp.broadcast_to(cap_tril, shape + cap_tril.shape[-2:])
-    yb = jnp.broadcast_to(y, shape + y.shape[-1:])[..., None]
-    cy = tril_solve(ct, tril_solve(ct, yb), transpose=True)[..., 0]
-    z = x - jnp.einsum("...ir,...r->...i", what, cy)
-    return jnp.sum(z * z, -1) + jnp.sum(cy * cy, -1)
-
-
-class MultivariateNormalDiag(Distribution):
-    """Multivariate normal with diagonal covariance diag(σ²): d independent normals as one
-    event of size d.
-
-    Args:
-        loc: mean μ, ``[..., d]``.
-        scale_diag: standard deviations σ, ``[..., d]``, positive.
-        validate_args: check the parameter constraints (one host round trip).
-
-    ``sample`` is reparameterized (μ + σ·ε).
-
-    Examples:
-        >>> import jax.numpy as jnp
-        >>> from jaxkl.distributions import MultivariateNormalDiag
-        >>> d = MultivariateNormalDiag(jnp.zeros(2), jnp.array([1.0, 2.0]))
-        >>> round(float(d.log_prob(jnp.array([1.0, 1.0]))), 4)  # scipy.stats.norm.logpdf([1, 1], 0, [1, 2]).sum()
-        -3.156
-    """
-
-    loc: jax.Array
-    scale_diag: jax.Array
-    arg_constraints = {"loc": "real", "scale_diag": "positive"}
-    reparameterized = True
-
-    def __init__(self, loc: ArrayLike, scale_diag: ArrayLike, *, validate_args: bool = False):
-        name = type(self).__name__
-        loc, s = promote_params(name, loc=loc, scale_diag=scale_diag)
-        _check_event(name, loc, scale_diag=s)
-        self._set(loc=loc, scale_diag=s)
-        self._validate(validate_args)
-
-    def _param_event_ndims(self, name: str) -> int:
-        return 1
-
-    @property
-    def event_shape(self) -> tuple[int, ...]:
-        return (self.loc.shape[-1],)
-
-    @property
-    def mean(self) -> jax.Array:
-        return self.broadcast_params("loc")[0]
-
-    @property
-    def variance(self) -> jax.Array:
-        (s,) = self.broadcast_params("scale_diag")
-        return s * s
-
-    @property
-    def scale_tril(self) -> jax.Array:
-        (s,) = self.broadcast_params("scale_diag")
-        return s[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
-
-    @property
-    def covariance_matrix(self) -> jax.Array:
-        (s,) = self.broadcast_params("scale_diag")
-        return (s * s)[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
-
-    @property
-    def precision_matrix(self) -> jax.Array:
-        (s,) = self.broadcast_params("scale_diag")
-        return (1.0 / (s * s))[..., None] * jnp.eye(s.shape[-1], dtype=s.dtype)
-
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = self._value(x)
-        loc, s = self.broadcast_params("loc", "scale_diag")
-        z = (x - loc) / s
-        return jnp.sum(-0.5 * z * z - jnp.log(s), -1) - 0.5 * s.shape[-1] * LOG_2PI
-
-    def entropy(self) -> jax.Array:
-        (s,) = self.broadcast_params("scale_diag")
-        return 0.5 * s.shape[-1] * (1.0 + LOG_2PI) + jnp.sum(jnp.log(s), -1)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        loc, s = self.broadcast_params("loc", "scale_diag")
-        return loc + s * jax.random.normal(key, self._sample_shape(sample_shape), self.dtype)

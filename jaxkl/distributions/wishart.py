@@ -21,7 +21,7 @@ from .._factor import cholesky, tril_inverse, tril_solve
 from .._math import LN2, LOG_PI
 from ._base import Distribution, promote_params
 
-__all__ = ["Wishart", "cholesky_of_inverse", "multigammaln"]
+__all__ = ["Wishart"]
 
 _MATRICES = ("_scale_matrix", "_rate_matrix", "_scale_tril")
 
@@ -171,6 +171,16 @@ class Wishart(Distribution):
         return tuple(m.shape[-2:])
 
     # ------------------------------------------------------------ parameters
+    @property
+    def parameterization(self) -> str:
+        """Which matrix was given (and is stored): ``"scale_matrix"``, ``"rate_matrix"`` or
+        ``"scale_tril"``."""
+        return next(n[1:] for n in _MATRICES if getattr(self, n) is not None)
+
+    def stored_matrix(self) -> jax.Array:
+        """The given matrix (see ``parameterization``) as stored, not broadcast."""
+        return getattr(self, "_" + self.parameterization)
+
     @property
     def scale_tril(self) -> jax.Array:
         """L, the lower Cholesky factor of the scale matrix ``[..., d, d]``."""
