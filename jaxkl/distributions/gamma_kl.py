@@ -158,6 +158,7 @@ def _kl_gamma_normal(p, q):
     return gamma_normal(a, b, mu, sigma, gamma_normal_gap(a))
 
 
-# +inf: Gamma puts mass where q has none.
+# +inf: a Gamma (and so Exponential and Chi2) puts mass on all of (0, ∞); each of these q
+# lives on a bounded interval, or (Pareto) on [m, ∞) with m > 0.
 for _q in (Beta, ContinuousBernoulli, Uniform, Pareto):
     register_kl(Gamma, _q, jit=True)(infinite_kl)

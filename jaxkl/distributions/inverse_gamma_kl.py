@@ -30,6 +30,7 @@ def _kl_inverse_gamma_inverse_gamma(p, q):
     return gamma_kl(a1, b1, a2, b2)
 
 
-# +inf: InverseGamma puts mass where q has none.
+# +inf: an InverseGamma puts mass on all of (0, ∞); each of these q lives on a bounded
+# interval, or (Pareto) on [m, ∞) with m > 0.
 for _q in (Beta, ContinuousBernoulli, Uniform, Pareto):
     register_kl(InverseGamma, _q, jit=True)(infinite_kl)

@@ -127,6 +127,6 @@ def _kl_pareto_normal(p, q):
     return jnp.where(ok, kl, jnp.inf)
 
 
-# +inf: Pareto puts mass where q has none.
+# +inf: a Pareto puts mass on all of [m, ∞); each of these q lives on a bounded interval.
 for _q in (Beta, ContinuousBernoulli, Uniform):
     register_kl(Pareto, _q, jit=True)(infinite_kl)

@@ -147,6 +147,7 @@ def _kl_weibull_gamma(p, q):
     return a * expm1mx(big_l) + jnp.where(pivot_one, f_one, f_big)
 
 
-# +inf: Weibull puts mass where q has none.
+# +inf: a Weibull puts mass on all of (0, ∞); each of these q lives on a bounded interval,
+# or (Pareto) on [m, ∞) with m > 0.
 for _q in (Beta, ContinuousBernoulli, Uniform, Pareto):
     register_kl(Weibull, _q, jit=True)(infinite_kl)
