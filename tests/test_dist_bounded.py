@@ -16,8 +16,8 @@ import pytest
 from cases_bounded import CASES
 from scipy import stats
 
+from jaxkl._special import harmonic_m1
 from jaxkl.distributions import Beta, ContinuousBernoulli, Kumaraswamy, Uniform, VonMises
-from jaxkl.distributions.beta import harmonic_m1
 from jaxkl.distributions.continuous_bernoulli import cb_langevin, cb_langevin_prime, cb_log_sinhc, cb_neg_entropy
 from jaxkl.distributions.von_mises import vm_dratio, vm_g, vm_log_i0e, vm_ratio
 

@@ -17,41 +17,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import digamma, gammaln, xlog1py, xlogy
 from jax.typing import ArrayLike
-from scipy.special import zetac
 
-from .._math import EULER, HALF_LOG_2PI
+from .._math import HALF_LOG_2PI
 from .._math import log1p as _log1p
 from .._special import STIRLING, beta_kl, betaln, phi1p, phi_quotient, stirling_mu
 from ._base import Distribution, promote_params
 from ._support import INTERVAL, Support, digamma_approx, trigamma_approx
 
 __all__ = ["Beta"]
-
-# H_{1+h} − 1 = ψ(2 + h) − ψ(2) = Σ_{k≥1} (−1)^(k+1) (ζ(k+1) − 1) h^k, for |h| ≤ 1/4.
-_HARMONIC_SERIES = tuple(float((-1) ** (k + 1) * zetac(k + 1)) for k in range(1, 20))
-
-
-def harmonic(x: jax.Array) -> jax.Array:
-    """The harmonic number H_x = ψ(x + 1) + γ for real x > −1 (H_0 = 0, H_1 = 1)."""
-    return digamma(x + 1.0) + EULER
-
-
-@jax.jit
-def harmonic_m1(x: jax.Array) -> jax.Array:
-    """H_x − 1 = ψ(x + 1) − ψ(2), with full relative accuracy near x = 1.
-
-    For |x − 1| ≤ 1/4 the Taylor series Σ (−1)^(k+1) (ζ(k+1) − 1)(x − 1)^k (19 terms in
-    float64, 9 in float32); elsewhere ψ(x + 1) + γ − 1, which then loses at most two bits.
-    """
-    h = x - 1.0
-    near = jnp.abs(h) <= 0.25
-    hs = jnp.where(near, h, 0.0)
-    n = 19 if x.dtype == np.float64 else 9
-    acc = jnp.full_like(hs, _HARMONIC_SERIES[n - 1])
-    for c in reversed(_HARMONIC_SERIES[: n - 1]):
-        acc = acc * hs + c
-    xf = jnp.where(near, 2.0, x)
-    return jnp.where(near, acc * hs, digamma(xf + 1.0) + (EULER - 1.0))
 
 
 def stirling_terms(x: jax.Array) -> tuple[float, int]:

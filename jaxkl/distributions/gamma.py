@@ -1,4 +1,4 @@
-"""Gamma(concentration, rate), and Stirling-series helpers shared with its relatives.
+"""Gamma(concentration, rate), and its gap to the Normal law, ``gamma_normal_gap``.
 
 ``Exponential`` and ``Chi2`` are subclasses of ``Gamma`` (concentration 1, and
 concentration df/2 with rate 1/2), so every closed form registered for ``Gamma`` serves
@@ -14,77 +14,15 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-from jax.scipy.special import digamma, gammaln, xlogy
+from jax.scipy.special import gammaln, xlogy
 from jax.typing import ArrayLike
 
 from .._math import HALF_LOG_2PI
-from .._special import stirling_dmu, stirling_mu
+from .._special import stirling_parts
 from ._base import Distribution, promote_params
 from ._support import LOWER, Support, digamma_approx, trigamma_approx
 
 __all__ = ["Gamma"]
-
-_STIRLING_TERMS = 8
-
-
-def _shift_terms(y: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """φ(y) = μ(y) − μ(y + 1) = (y + ½)·log1p(1/y) − 1 and its derivative φ'(y), for y ≥ 1.
-
-    With x = 1/(2y + 1) and t = x²: φ = atanh(x)/x − 1 = t·Σ_{j≥1} t^(j−1)/(2j + 1) and
-    φ' = −2x³·Σ_{j≥1} 2j/(2j + 1)·t^(j−1), both free of cancellation (t ≤ 1/9; 9 terms).
-    """
-    x = 1.0 / (2.0 * y + 1.0)
-    t = x * x
-    s1 = jnp.full_like(t, 1.0 / 19.0)
-    s2 = jnp.full_like(t, 18.0 / 19.0)
-    for j in range(8, 0, -1):
-        s1 = s1 * t + 1.0 / (2 * j + 1)
-        s2 = s2 * t + 2.0 * j / (2 * j + 1)
-    return t * s1, -2.0 * x * t * s2
-
-
-def _stirling_parts(a: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Stirling's remainder μ(a) = lgamma(a) − (a − ½)·log a + a − ½·log 2π (≈ 1/(12a)) and
-    μ'(a) = ψ(a) − log a + 1/(2a), to a few ulp relative for a ≥ 1.
-
-    Asymptotic series (8 terms) for a ≥ 8 in float64 and a ≥ 3 in float32 (truncation below
-    1e-16 / 1e-7 relative). Below that, float64 uses the defining formulas (terms ≤ 20 that
-    cancel to ≥ 0.01: about 1e-13 relative); float32 moves a ∈ [1, 3) up by the recurrence
-    μ(y) = μ(y + 1) + φ(y) (see ``_shift_terms``), since there lgamma and ψ in float32 would
-    leave errors of 1e-5 relative. a < 1 uses the defining formulas (no cancellation there).
-    """
-    if a.dtype == np.float64:
-        big = a >= 8.0
-        ab = jnp.where(big, a, 8.0)
-        asm = jnp.where(big, 1.0, a)
-        mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - HALF_LOG_2PI
-        dmu_direct = digamma(asm) - jnp.log(asm) + 0.5 / asm
-        return (
-            jnp.where(big, stirling_mu(ab, _STIRLING_TERMS), mu_direct),
-            jnp.where(big, stirling_dmu(ab, _STIRLING_TERMS), dmu_direct),
-        )
-    small = a < 1.0
-    big = jnp.where(small, 3.0, a)
-    mu_shift = jnp.zeros_like(a)
-    dmu_shift = jnp.zeros_like(a)
-    for _ in range(2):
-        active = big < 3.0
-        phi, dphi = _shift_terms(jnp.where(active, big, 3.0))
-        mu_shift = mu_shift + jnp.where(active, phi, 0.0)
-        dmu_shift = dmu_shift + jnp.where(active, dphi, 0.0)
-        big = jnp.where(active, big + 1.0, big)
-    mu_series = stirling_mu(big, _STIRLING_TERMS) + mu_shift
-    dmu_series = stirling_dmu(big, _STIRLING_TERMS) + dmu_shift
-    asm = jnp.where(small, a, 0.5)
-    mu_direct = gammaln(asm) - (asm - 0.5) * jnp.log(asm) + asm - HALF_LOG_2PI
-    dmu_direct = digamma(asm) - jnp.log(asm) + 0.5 / asm
-    return jnp.where(small, mu_direct, mu_series), jnp.where(small, dmu_direct, dmu_series)
-
-
-def gamma_stirling_mu(a: jax.Array) -> jax.Array:
-    """μ(a) = lgamma(a) − (a − ½)·log a + a − ½·log 2π, Stirling's remainder (≈ 1/(12a))."""
-    return _stirling_parts(a)[0]
 
 
 def gamma_normal_gap(a: jax.Array) -> jax.Array:
@@ -95,7 +33,7 @@ def gamma_normal_gap(a: jax.Array) -> jax.Array:
     (a − 1)μ'(a) − μ(a) + 1/(2a) ≈ 1/(3a) + 1/(12a²) (no cancellation), which is how it is
     computed; for a < 1 it is about 1/a.
     """
-    mu, dmu = _stirling_parts(a)
+    mu, dmu = stirling_parts(a)
     return (a - 1.0) * dmu - mu + 0.5 / a
 
 

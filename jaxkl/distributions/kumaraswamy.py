@@ -10,10 +10,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._special import betaln, phi_quotient
+from .._special import betaln, harmonic_m1, phi_quotient
 from ._base import Distribution, promote_params
 from ._support import INTERVAL, Support
-from .beta import harmonic_m1
 
 __all__ = ["Kumaraswamy"]
 

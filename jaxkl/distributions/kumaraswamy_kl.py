@@ -14,10 +14,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._math import log1p as _log1p
-from .._special import beta_kl, betaln, expm1mx, phi_quotient
+from .._special import beta_kl, betaln, expm1mx, harmonic, phi_quotient
 from ..registry import register_kl
 from ._kl_common import common
-from .beta import Beta, harmonic
+from .beta import Beta
 from .kumaraswamy import Kumaraswamy, kumaraswamy_neg_entropy
 from .uniform import Uniform
 

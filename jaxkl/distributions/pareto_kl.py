@@ -12,13 +12,13 @@ import jax
 import jax.numpy as jnp
 
 from .._math import HALF_LOG_2PI, log_quotient
-from .._special import phi1p, phi_quotient_logs
+from .._special import gamma_stirling_mu, phi1p, phi_quotient_logs
 from ..registry import register_kl
 from ._kl_common import C_EXP_NORMAL, infinite_kl, pair_params
 from .beta import Beta
 from .continuous_bernoulli import ContinuousBernoulli
 from .exponential import Exponential
-from .gamma import Gamma, gamma_stirling_mu
+from .gamma import Gamma
 from .normal import Normal
 from .pareto import Pareto
 from .uniform import Uniform

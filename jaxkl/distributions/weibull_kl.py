@@ -33,12 +33,12 @@ from scipy.special import zeta as _hurwitz_zeta
 
 from .._math import EULER, HALF_LOG_2PI, log_near1, log_quotient, two_prod
 from .._math import log1p as _log1p
-from .._special import expm1mx, kl_div1p, phi1p
+from .._special import expm1mx, gamma_stirling_mu, kl_div1p, phi1p
 from ..registry import register_kl
 from ._kl_common import infinite_kl, pair_params
 from .beta import Beta
 from .continuous_bernoulli import ContinuousBernoulli
-from .gamma import Gamma, gamma_stirling_mu
+from .gamma import Gamma
 from .pareto import Pareto
 from .uniform import Uniform
 from .weibull import Weibull
