@@ -19,10 +19,11 @@ from jax.typing import ArrayLike
 
 from .. import checks
 from .._math import compute_dtype
-from ._support import REAL, Support, from_moments
+from ._support import LOWER, REAL, Support, from_moments
 
 __all__ = [
     "Distribution",
+    "HalfScale",
     "LocScale",
     "ProbsOrLogits",
     "Static",
@@ -353,6 +354,23 @@ class ProbsOrLogits:
         """The given parameter (see ``parameterization``), broadcast to the batch shape."""
         return cast(Distribution, self).broadcast_params("_" + self.parameterization)[0]
 
+    def _init_given(
+        self, probs, logits, validate_args: bool, *, category_axis: bool = False, **others: ArrayLike
+    ) -> None:
+        """The constructor body of these families: exactly one of ``probs`` / ``logits``,
+        converted to one floating dtype with the other parameters ``others`` (fields of the
+        same names); with ``category_axis`` the given one needs a last (category) axis."""
+        d = cast(Distribution, self)
+        name = type(self).__name__
+        check_one_of(name, probs, logits)
+        *rest, probs, logits = promote_params(name, **others, probs=probs, logits=logits)
+        if category_axis:
+            given, arg = (probs, "probs") if probs is not None else (logits, "logits")
+            if given.ndim < 1:
+                raise ValueError(f"{name}: `{arg}` must have at least one (category) axis; got shape {given.shape}")
+        d._set(**dict(zip(others, rest)), _probs=probs, _logits=logits)
+        d._validate(validate_args)
+
 
 class LocScale(Distribution):
     """Base of the families parameterized by a real ``loc`` and a positive ``scale``
@@ -375,6 +393,40 @@ class LocScale(Distribution):
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         loc, scale = self.broadcast_params("loc", "scale")
         return loc, scale
+
+
+class HalfScale(Distribution):
+    """Base of the families |X| for X = ``scale``·Z with Z a symmetric standard law on the real
+    line (HalfNormal, HalfCauchy): one field, constructor, ``log_prob`` (−inf for x < 0) and
+    ``sample``. A family gives ``_log_density(x, scale)`` for x ≥ 0 and ``_standard_sample``.
+    """
+
+    scale: jax.Array
+    arg_constraints = {"scale": "positive"}
+    reparameterized = True
+    support = Support(LOWER, 0.0)
+
+    def __init__(self, scale: ArrayLike = 1.0, *, validate_args: bool = False):
+        (scale,) = promote_params(type(self).__name__, scale=scale)
+        self._set(scale=scale)
+        self._validate(validate_args)
+
+    def _log_density(self, x: jax.Array, scale: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    def _standard_sample(self, key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+        raise NotImplementedError
+
+    def log_prob(self, x: ArrayLike) -> jax.Array:
+        x = self._value(x)
+        (scale,) = self.broadcast_params("scale")
+        inside = x >= 0
+        xs = jnp.where(inside, x, 0.0)
+        return jnp.where(inside, self._log_density(xs, scale), -jnp.inf)
+
+    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
+        (scale,) = self.broadcast_params("scale")
+        return scale * jnp.abs(self._standard_sample(key, self._sample_shape(sample_shape)))
 
 
 def value_array(d: Distribution, x: ArrayLike) -> jax.Array:

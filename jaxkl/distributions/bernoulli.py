@@ -21,7 +21,7 @@ from jax.typing import ArrayLike
 
 from .. import checks
 from .._math import safe_log, safe_log1m, xmul
-from ._base import Distribution, ProbsOrLogits, check_one_of, promote_params, value_array
+from ._base import Distribution, ProbsOrLogits, value_array
 from ._support import DISCRETE, Support
 
 __all__ = ["Bernoulli"]
@@ -108,10 +108,7 @@ class Bernoulli(BinaryParams):
     arg_constraints = {"_probs": "unit_interval", "_logits": "real_or_inf"}
 
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
-        check_one_of("Bernoulli", probs, logits)
-        probs, logits = promote_params("Bernoulli", probs=probs, logits=logits)
-        self._set(_probs=probs, _logits=logits)
-        self._validate(validate_args)
+        self._init_given(probs, logits, validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,7 +9,7 @@ from jax.scipy.special import gammaln
 from jax.typing import ArrayLike
 
 from .._math import xmul
-from ._base import check_one_of, is_integer, promote_params, value_array
+from ._base import is_integer, value_array
 from ._support import DISCRETE, Support
 from .bernoulli import BinaryParams
 
@@ -62,13 +60,7 @@ class Binomial(BinaryParams):
         *,
         validate_args: bool = False,
     ):
-        check_one_of("Binomial", probs, logits)
-        total_count, probs, logits = cast(
-            "tuple[jax.Array, jax.Array | None, jax.Array | None]",
-            promote_params("Binomial", total_count=total_count, probs=probs, logits=logits),
-        )
-        self._set(total_count=total_count, _probs=probs, _logits=logits)
-        self._validate(validate_args)
+        self._init_given(probs, logits, validate_args, total_count=total_count)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._math import safe_log, xmul
-from ._base import Distribution, ProbsOrLogits, check_one_of, is_integer, promote_params, value_array
+from ._base import Distribution, ProbsOrLogits, is_integer, value_array
 from ._support import DISCRETE, Support
 from .bernoulli import BinaryParams
 
@@ -41,14 +41,7 @@ class CategoricalParams(ProbsOrLogits, Distribution):
         return Distribution.__repr__(self).replace("_probs=", "probs=").replace("_logits=", "logits=")
 
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
-        name = type(self).__name__
-        check_one_of(name, probs, logits)
-        probs, logits = promote_params(name, probs=probs, logits=logits)
-        given, arg = cast("tuple[jax.Array, str]", (probs, "probs") if probs is not None else (logits, "logits"))
-        if given.ndim < 1:
-            raise ValueError(f"{name}: `{arg}` must have at least one (category) axis; got shape {given.shape}")
-        self._set(_probs=probs, _logits=logits)
-        self._validate(validate_args)
+        self._init_given(probs, logits, validate_args, category_axis=True)
 
     def _param_event_ndims(self, name: str) -> int:
         return 1

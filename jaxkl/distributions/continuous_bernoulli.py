@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._base import Distribution, ProbsOrLogits, promote_params
+from ._base import Distribution, ProbsOrLogits
 from ._support import INTERVAL, Support
 
 __all__ = ["ContinuousBernoulli"]
@@ -183,9 +183,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
         if (probs is None) == (logits is None):
             raise ValueError("ContinuousBernoulli: give exactly one of `probs` and `logits`")
-        probs, logits = promote_params("ContinuousBernoulli", probs=probs, logits=logits)
-        self._set(_probs=probs, _logits=logits)
-        self._validate(validate_args)
+        self._init_given(probs, logits, validate_args)
 
     @property
     def logits(self) -> jax.Array:

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._math import xmul
-from ._base import check_one_of, is_integer, promote_params, value_array
+from ._base import is_integer, value_array
 from ._support import DISCRETE, Support
 from .bernoulli import BinaryParams
 
@@ -47,10 +47,7 @@ class Geometric(BinaryParams):
     arg_constraints = {"_probs": "half_open_unit_interval", "_logits": "real_or_inf"}
 
     def __init__(self, probs: ArrayLike | None = None, logits: ArrayLike | None = None, *, validate_args: bool = False):
-        check_one_of("Geometric", probs, logits)
-        probs, logits = promote_params("Geometric", probs=probs, logits=logits)
-        self._set(_probs=probs, _logits=logits)
-        self._validate(validate_args)
+        self._init_given(probs, logits, validate_args)
 
     def log_prob(self, x: ArrayLike) -> jax.Array:
         x = value_array(self, x)

@@ -6,16 +6,15 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.typing import ArrayLike
 
 from .._math import LN2, LOG_2PI, LOG_PI, log1p_square
-from ._base import Distribution, promote_params
+from ._base import HalfScale
 from ._support import LOWER, Support
 
 __all__ = ["HalfCauchy"]
 
 
-class HalfCauchy(Distribution):
+class HalfCauchy(HalfScale):
     r"""Half-Cauchy distribution: |X| for X ~ Cauchy(0, ``scale``).
 
     $$
@@ -39,12 +38,6 @@ class HalfCauchy(Distribution):
         2.531
     """
 
-    scale: jax.Array
-    arg_constraints = {"scale": "positive"}
-    reparameterized = True
-
-    support = Support(LOWER, 0.0)
-
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
@@ -52,22 +45,11 @@ class HalfCauchy(Distribution):
             return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
         return super().quadrature_centre(support)
 
-    def __init__(self, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        (scale,) = promote_params("HalfCauchy", scale=scale)
-        self._set(scale=scale)
-        self._validate(validate_args)
+    def _log_density(self, x: jax.Array, scale: jax.Array) -> jax.Array:
+        return LN2 - LOG_PI - jnp.log(scale) - log1p_square(x / scale)
 
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = self._value(x)
-        (scale,) = self.broadcast_params("scale")
-        inside = x >= 0
-        xs = jnp.where(inside, x, 0.0)
-        lp = LN2 - LOG_PI - jnp.log(scale) - log1p_square(xs / scale)
-        return jnp.where(inside, lp, -jnp.inf)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (scale,) = self.broadcast_params("scale")
-        return scale * jnp.abs(jax.random.cauchy(key, self._sample_shape(sample_shape), self.dtype))
+    def _standard_sample(self, key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+        return jax.random.cauchy(key, shape, self.dtype)
 
     def entropy(self) -> jax.Array:
         (scale,) = self.broadcast_params("scale")

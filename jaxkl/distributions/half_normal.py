@@ -6,17 +6,16 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.typing import ArrayLike
 
 from .._math import LN2
-from ._base import Distribution, promote_params
+from ._base import HalfScale
 from ._support import LOWER, Support
 from .normal import normal_log_prob
 
 __all__ = ["HalfNormal"]
 
 
-class HalfNormal(Distribution):
+class HalfNormal(HalfScale):
     r"""Half-normal distribution: |X| for X ~ Normal(0, ``scale``).
 
     $$
@@ -40,12 +39,6 @@ class HalfNormal(Distribution):
         1.5958
     """
 
-    scale: jax.Array
-    arg_constraints = {"scale": "positive"}
-    reparameterized = True
-
-    support = Support(LOWER, 0.0)
-
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
         if kind == LOWER and isinstance(lo, float) and lo == 0.0:
@@ -54,22 +47,11 @@ class HalfNormal(Distribution):
             return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)
         return super().quadrature_centre(support)
 
-    def __init__(self, scale: ArrayLike = 1.0, *, validate_args: bool = False):
-        (scale,) = promote_params("HalfNormal", scale=scale)
-        self._set(scale=scale)
-        self._validate(validate_args)
+    def _log_density(self, x: jax.Array, scale: jax.Array) -> jax.Array:
+        return normal_log_prob(x / scale, jnp.log(scale)) + LN2
 
-    def log_prob(self, x: ArrayLike) -> jax.Array:
-        x = self._value(x)
-        (scale,) = self.broadcast_params("scale")
-        inside = x >= 0
-        xs = jnp.where(inside, x, 0.0)
-        lp = normal_log_prob(xs / scale, jnp.log(scale)) + LN2
-        return jnp.where(inside, lp, -jnp.inf)
-
-    def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
-        (scale,) = self.broadcast_params("scale")
-        return scale * jnp.abs(jax.random.normal(key, self._sample_shape(sample_shape), self.dtype))
+    def _standard_sample(self, key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+        return jax.random.normal(key, shape, self.dtype)
 
     def entropy(self) -> jax.Array:
         (scale,) = self.broadcast_params("scale")

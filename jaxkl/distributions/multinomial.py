@@ -8,8 +8,6 @@ so no Categorical formula is dispatched to it.
 
 from __future__ import annotations
 
-from typing import cast
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,7 +15,7 @@ from jax.scipy.special import gammaln
 from jax.typing import ArrayLike
 
 from .._math import xmul
-from ._base import check_one_of, is_integer, promote_params, value_array
+from ._base import is_integer, value_array
 from .categorical import CategoricalParams
 
 __all__ = ["Multinomial"]
@@ -68,16 +66,7 @@ class Multinomial(CategoricalParams):
         *,
         validate_args: bool = False,
     ):
-        check_one_of("Multinomial", probs, logits)
-        total_count, probs, logits = cast(
-            "tuple[jax.Array, jax.Array | None, jax.Array | None]",
-            promote_params("Multinomial", total_count=total_count, probs=probs, logits=logits),
-        )
-        given, arg = cast("tuple[jax.Array, str]", (probs, "probs") if probs is not None else (logits, "logits"))
-        if given.ndim < 1:
-            raise ValueError(f"Multinomial: `{arg}` must have at least one (category) axis; got shape {given.shape}")
-        self._set(total_count=total_count, _probs=probs, _logits=logits)
-        self._validate(validate_args)
+        self._init_given(probs, logits, validate_args, category_axis=True, total_count=total_count)
 
     def _param_event_ndims(self, name: str) -> int:
         return 0 if name == "total_count" else 1
