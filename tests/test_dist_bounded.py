@@ -13,13 +13,15 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from cases_bounded import CASES
 from scipy import stats
+from tables import cases
 
 from jaxkl._special import harmonic_m1
 from jaxkl.distributions import Beta, ContinuousBernoulli, Kumaraswamy, Uniform, VonMises
 from jaxkl.distributions.continuous_bernoulli import cb_langevin, cb_langevin_prime, cb_log_sinhc, cb_neg_entropy
 from jaxkl.distributions.von_mises import vm_dratio, vm_g, vm_log_i0e, vm_ratio
+
+CASES = cases(["bounded"])  # the families of this support (tests/distributions/)
 
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 DTYPES = [np.float64, np.float32]

@@ -8,9 +8,11 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 import pytest
-from cases_positive import CASES
+from tables import cases
 
 from jaxkl.distributions import Chi2, Exponential, Gamma, InverseGamma, Pareto, Weibull
+
+CASES = cases(["positive"])  # the families of this support (tests/distributions/)
 
 FAMILIES = list(CASES)
 IDS = [c.__name__ for c in FAMILIES]

@@ -7,10 +7,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from cases_real import CASES
 from scipy import stats
+from tables import cases
 
 from jaxkl.distributions import Cauchy, Gumbel, HalfCauchy, HalfNormal, Laplace, Logistic, LogNormal, Normal, StudentT
+
+CASES = cases(["real"])  # the families of this support (tests/distributions/)
 
 FAMILIES = list(CASES)
 IDS = [c.__name__ for c in FAMILIES]

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import tables
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kits import BATCH, FD_H, NON_DIFF, call_rows, kit, make, split, values_grads
@@ -23,9 +24,7 @@ import jaxkl
 from jaxkl.distributions import Distribution
 from jaxkl.registry import lookup
 
-CASES = {}
-for _mod in ("cases_real", "cases_positive", "cases_bounded", "cases_discrete"):
-    CASES.update(__import__(_mod).CASES)
+CASES = tables.cases()  # every family's case (tests/distributions/test_<family>.py)
 
 
 def _concrete_pairs():
