@@ -332,6 +332,34 @@ def quad_circle(sp, sq) -> float:
     return quad_support(sp, sq, loc - math.pi, loc + math.pi)
 
 
+# --------------------------------------------------------------------------- small checks
+
+METHOD_RTOL = {np.float64: 1e-12, np.float32: 2e-5}  # log_prob, moments against scipy.stats
+
+
+def rel_diff(a, b) -> float:
+    """The largest relative difference of ``a`` from ``b``."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
+
+
+def rel_errors(got, want) -> np.ndarray:
+    """|got − want| / |want| elementwise, ``want`` of any number type (mpmath included)."""
+    got = np.asarray(got, np.float64).ravel()
+    want = np.asarray([float(w) for w in np.ravel(want)])
+    return np.abs(got - want) / np.abs(want)
+
+
+def round_trip(d):
+    """``d`` flattened and rebuilt as a pytree: the same type and shapes."""
+    import jax
+
+    leaves, tree = jax.tree.flatten(d)
+    back = jax.tree.unflatten(tree, leaves)
+    assert type(back) is type(d) and back.batch_shape == d.batch_shape and back.event_shape == d.event_shape
+    return back
+
+
 # --------------------------------------------------------------------------- gathering
 
 

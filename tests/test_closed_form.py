@@ -30,6 +30,7 @@ from jaxkl.distributions import (
     Cauchy,
     Chi2,
     ContinuousBernoulli,
+    Dirichlet,
     Exponential,
     Gamma,
     Gumbel,
@@ -40,6 +41,7 @@ from jaxkl.distributions import (
     Laplace,
     Logistic,
     LogNormal,
+    Multinomial,
     Normal,
     Pareto,
     StudentT,
@@ -318,4 +320,6 @@ def test_registered_pairs_cover_the_tables():
         for Q in (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform):
             assert (P, Q) in pairs
     for P, Q in [(Beta, Pareto), (ContinuousBernoulli, Pareto)]:
+        assert (P, Q) in pairs
+    for P, Q in [(Dirichlet, Dirichlet), (Beta, Dirichlet), (Dirichlet, Beta), (Multinomial, Multinomial)]:
         assert (P, Q) in pairs

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import mpmath as mp
 import numpy as np
 import pytest
 from tables import cases
@@ -66,11 +65,6 @@ def test_log_prob_at_zero_follows_scipy(d, ref):
     assert float(d.log_prob(0.0)) == ref[0]
 
 
-def test_pareto_log_prob_at_scale():
-    np.testing.assert_allclose(float(Pareto(2.0, 3.0).log_prob(2.0)), np.log(3.0 / 2.0), rtol=1e-14)
-    assert float(Pareto(2.0, 3.0).log_prob(np.nextafter(2.0, 0.0))) == -np.inf
-
-
 @pytest.mark.parametrize("cls", FAMILIES, ids=IDS)
 def test_entropy_mean_variance_match_scipy(cls, rng):
     for _ in range(3):
@@ -90,31 +84,6 @@ def test_float32_entropy_mean_variance(cls, rng):
     for got, want in [(d.entropy(), ref.entropy()), (d.mean, ref.mean()), (d.variance, ref.var())]:
         assert got.dtype == np.float32
         np.testing.assert_allclose(float(got), want, rtol=2e-5, atol=1e-6)
-
-
-def _mp_gamma_entropy(a, b):
-    a, b = mp.mpf(float(a)), mp.mpf(float(b))
-    return a - mp.log(b) + mp.loggamma(a) + (1 - a) * mp.digamma(a)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_gamma_entropy_accurate_over_concentrations(dtype):
-    """a + lgamma(a) + (1 − a)ψ(a) cancels to O(log a); the Stirling form keeps it accurate."""
-    with mp.workdps(50):
-        a = np.geomspace(1e-3, 1e6, 41).astype(dtype)
-        b = np.geomspace(1e-4, 1e4, 41).astype(dtype)
-        got = np.asarray(jax.jit(lambda a, b: Gamma(a, b).entropy())(a, b), np.float64)
-        want = np.array([float(_mp_gamma_entropy(x, y)) for x, y in zip(a, b)])
-    err = np.abs(got - want) / np.maximum(np.abs(want), 1.0)
-    assert err.max() < (1e-13 if dtype == np.float64 else 2e-6)
-
-
-def test_inverse_gamma_entropy_large_concentration():
-    with mp.workdps(50):
-        a = np.array([50.0, 1e3, 1e5])
-        got = np.asarray(InverseGamma(a, 2.0).entropy())
-        want = [float(mp.mpf(x) + mp.log(2) + mp.loggamma(x) - (1 + x) * mp.digamma(x)) for x in a]
-    np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
 def test_infinite_moments():
@@ -231,8 +200,3 @@ def test_integer_parameters_promote():
 def test_validate_args(make):
     with pytest.raises(ValueError, match="must be positive"):
         make()
-
-
-def test_immutable():
-    with pytest.raises(AttributeError):
-        Gamma(1.0, 1.0).rate = 2.0

@@ -1,348 +1,37 @@
-"""Closed-form KL divergences with p a discrete family or a point mass.
+"""The checks every closed-form pair with p a discrete family or a point mass takes.
 
-Every pair is checked against a high-precision mpmath evaluation of its textbook formula
-(or of the direct sum over the support) at the same dtype-rounded inputs, in float32 and
-float64, in these regimes: generic parameters, nearly identical distributions (relative
-differences 1e-2 … 1e-6, probabilities near 0 and 1, logits up to ±80, rates up to 1e5)
-and distant ones. The mpmath working precision is 120 digits: with probabilities within
-1e-35 of 1 the textbook terms cancel by more than 50 digits. Independently, each formula
-is checked against direct summation of the scipy.stats pmfs; then gradients
-(check_grads, and finiteness at p = q and at the boundary), KL(p, p) = 0, the +inf
-cases, shape errors and dispatch.
+Each pair's value against a high-precision mpmath evaluation of its textbook formula (or of
+the direct sum over the support) at the same dtype-rounded inputs, in float32 and float64,
+is in the family's module (tests/distributions/test_<family>.py, with the regimes: generic
+parameters, nearly identical distributions at relative differences 1e-2 … 1e-6,
+probabilities near 0 and 1, logits up to ±80, rates up to 1e5, distant ones; helpers in
+tests/discrete_refs.py). Here, over all of them: direct summation of the scipy.stats pmfs;
+gradients (check_grads, and finiteness at p = q and at the boundary); KL(p, p) = 0; the
++inf cases; non-negativity; broadcasting, jit/vmap and dispatch.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import mpmath as mp
 import numpy as np
 import pytest
+from discrete_refs import (
+    DTYPES,
+    KL,
+    jit_kl,
+)
 from jax.test_util import check_grads
 from scipy import stats
 
 from jaxkl.distributions import Bernoulli, Binomial, Categorical, Delta, Geometric, Normal, OneHotCategorical, Poisson
-from jaxkl.registry import kl_divergence
-
-RTOL = {np.float64: 1e-10, np.float32: 1e-4}
-KL = jax.jit(kl_divergence)  # one compilation per pair and shape (eager dispatch of every op is slower)
-DPS = 120
-NEAR = (1e-2, -1e-2, 1e-4, -1e-4, 1e-6, -1e-6)
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _mpf(x) -> mp.mpf:
-    return mp.mpf(float(x))
-
-
-def _sig(a) -> mp.mpf:
-    return 1 / (1 + mp.exp(-a))
-
-
-def _mp_bern(p1, q1, p0=None, q0=None):
-    """Σ over {0, 1} of P·log(P/Q) (0·log 0 = 0), from exact probabilities of both outcomes."""
-    p0 = 1 - p1 if p0 is None else p0
-    q0 = 1 - q1 if q0 is None else q0
-    out = mp.mpf(0)
-    for a, b in ((p1, q1), (p0, q0)):
-        if a > 0:
-            out += mp.inf if b == 0 else a * mp.log(a / b)
-    return out
-
-
-def _bern_probs(p, q):
-    return _mp_bern(_mpf(p), _mpf(q))
-
-
-def _bern_logits(a, b):
-    a, b = _mpf(a), _mpf(b)
-    return _mp_bern(_sig(a), _sig(b), _sig(-a), _sig(-b))
-
-
-def _refs(f, *cols):
-    with mp.workdps(DPS):
-        return [f(*vals) for vals in zip(*cols)]
-
-
-def _check(got, refs, dtype, what=""):
-    """Worst relative error of ``got`` against mpmath references; refs that underflow the
-    dtype must come out as 0 (or the subnormal the backend would flush)."""
-    got = np.asarray(got, np.float64)
-    tiny = float(np.finfo(dtype).tiny)
-    worst = 0.0
-    for g, r in zip(got, refs):
-        if r == mp.inf:
-            assert g == np.inf, (what, g, r)
-            continue
-        if abs(r) < 1e3 * tiny:
-            assert abs(g - float(r)) <= 1e3 * tiny, (what, g, r)
-            continue
-        with mp.workdps(DPS):
-            err = float(abs(_mpf(g) - r) / abs(r))
-        worst = max(worst, err)
-    assert worst <= RTOL[dtype], f"{what}: worst relative error {worst:.2e} in {np.dtype(dtype).name}"
-    return worst
-
-
-def _near_probs():
-    """(p, q) pairs of probabilities at relative distance 1e-2 … 1e-6, also near 0 and 1."""
-    ps, qs = [], []
-    for base in (1e-30, 1e-8, 1e-3, 0.3, 0.5, 0.7, 1 - 1e-3, 1 - 1e-6):
-        for d in NEAR:
-            ps.append(base)
-            qs.append(base * (1 + d) if base <= 0.5 else 1 - (1 - base) * (1 + d))
-    return np.array(ps), np.array(qs)
-
-
-def _generic_probs(rng, n=24):
-    p = np.concatenate([rng.uniform(0.01, 0.99, n), 10.0 ** rng.uniform(-20, -1, n // 2)])
-    q = np.concatenate([rng.uniform(0.01, 0.99, n), 1 - 10.0 ** rng.uniform(-12, -1, n // 2)])
-    return p, q
-
-
-def _near_logits():
-    a_s, b_s = [], []
-    for a in (-80.0, -30.0, -5.0, -0.3, 0.0, 0.3, 5.0, 30.0, 80.0):
-        for d in (1.0, 0.1) + NEAR:
-            a_s.append(a)
-            b_s.append(a + d * max(1.0, abs(a)))
-    return np.array(a_s), np.array(b_s)
-
-
-def _distinct(p, q, dtype):
-    p, q = p.astype(dtype), q.astype(dtype)
-    keep = p != q
-    return p[keep], q[keep]
-
-
-def _jit_kl(make_p, make_q):
-    return jax.jit(lambda a, b: kl_divergence(make_p(a), make_q(b)))
-
-
 # ------------------------------------------------------------- mpmath: same family
 
-DTYPES = [np.float32, np.float64]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_bernoulli_probs_mpmath(dtype, rng):
-    p, q = _near_probs()
-    gp, gq = _generic_probs(rng)
-    p, q = _distinct(np.concatenate([p, gp, gq]), np.concatenate([q, gq, gp]), dtype)
-    got = _jit_kl(lambda a: Bernoulli(probs=a), lambda b: Bernoulli(probs=b))(p, q)
-    _check(got, _refs(_bern_probs, p, q), dtype, "Bernoulli probs")
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_bernoulli_logits_mpmath(dtype, rng):
-    a, b = _near_logits()
-    ga, gb = rng.normal(0, 6, 24), rng.normal(0, 6, 24)
-    a, b = _distinct(np.concatenate([a, ga]), np.concatenate([b, gb]), dtype)
-    got = _jit_kl(lambda x: Bernoulli(logits=x), lambda y: Bernoulli(logits=y))(a, b)
-    _check(got, _refs(_bern_logits, a, b), dtype, "Bernoulli logits")
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_bernoulli_mixed_parameterizations_mpmath(dtype, rng):
-    """probs ‖ logits and logits ‖ probs at generic points (no common representation is exact
-    near p = q, so only distant pairs are held to the bar)."""
-    p = rng.uniform(0.02, 0.98, 16).astype(dtype)
-    b = rng.normal(0, 3, 16).astype(dtype)
-    got = _jit_kl(lambda x: Bernoulli(probs=x), lambda y: Bernoulli(logits=y))(p, b)
-    refs = _refs(lambda x, y: _mp_bern(_mpf(x), _sig(_mpf(y)), 1 - _mpf(x), _sig(-_mpf(y))), p, b)
-    _check(got, refs, dtype, "Bernoulli probs‖logits")
-    got = _jit_kl(lambda y: Bernoulli(logits=y), lambda x: Bernoulli(probs=x))(b, p)
-    refs = _refs(lambda y, x: _mp_bern(_sig(_mpf(y)), _mpf(x), _sig(-_mpf(y)), 1 - _mpf(x)), b, p)
-    _check(got, refs, dtype, "Bernoulli logits‖probs")
-
-
-def _mp_geometric(p, q):
-    p, q = _mpf(p), _mpf(q)
-    if p == 1:
-        return -mp.log(q)
-    return mp.log(p / q) + (1 - p) / p * mp.log((1 - p) / (1 - q))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_geometric_mpmath(dtype, rng):
-    p, q = _near_probs()
-    keep = p > 1e-20  # p ≥ 1e-8: KL/p stays in range
-    gp, gq = rng.uniform(0.01, 1.0, 24), rng.uniform(0.01, 0.99, 24)
-    p, q = _distinct(np.concatenate([p[keep], gp, [1.0, 1.0]]), np.concatenate([q[keep], gq, [0.3, 1e-5]]), dtype)
-    got = _jit_kl(lambda a: Geometric(probs=a), lambda b: Geometric(probs=b))(p, q)
-    _check(got, _refs(_mp_geometric, p, q), dtype, "Geometric probs")
-    a, b = _near_logits()
-    keep = a > -30
-    a, b = _distinct(a[keep], b[keep], dtype)
-    got = _jit_kl(lambda x: Geometric(logits=x), lambda y: Geometric(logits=y))(a, b)
-    refs = _refs(lambda x, y: _bern_logits(x, y) / _sig(_mpf(x)), a, b)
-    _check(got, refs, dtype, "Geometric logits")
-
-
-def _mp_binomial_sum(n, p, q):
-    """Direct sum over k = 0 … n of P(k)·log(P(k)/Q(k))."""
-    n, p, q = int(n), _mpf(p), _mpf(q)
-    out = mp.mpf(0)
-    for k in range(n + 1):
-        pk = mp.binomial(n, k) * p**k * (1 - p) ** (n - k)
-        qk = mp.binomial(n, k) * q**k * (1 - q) ** (n - k)
-        if pk > 0:
-            if qk == 0:
-                return mp.inf
-            out += pk * mp.log(pk / qk)
-    return out
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_binomial_mpmath(dtype, rng):
-    p, q = _near_probs()
-    gp, gq = _generic_probs(rng, 12)
-    p, q = _distinct(np.concatenate([p, gp]), np.concatenate([q, gq]), dtype)
-    n = np.resize(np.array([1.0, 7.0, 25.0]), p.shape).astype(dtype)
-    got = _jit_kl(lambda a: Binomial(a[0], probs=a[1]), lambda b: Binomial(b[0], probs=b[1]))((n, p), (n, q))
-    _check(got, _refs(_mp_binomial_sum, n, p, q), dtype, "Binomial small n (direct sum)")
-    big = np.full_like(p, 1e5)
-    got = _jit_kl(lambda a: Binomial(a[0], probs=a[1]), lambda b: Binomial(b[0], probs=b[1]))((big, p), (big, q))
-    _check(got, _refs(lambda m, x, y: m * _bern_probs(x, y), big, p, q), dtype, "Binomial n = 1e5")
-
-
-def _mp_poisson(lp, lq):
-    lp, lq = _mpf(lp), _mpf(lq)
-    return lp * mp.log(lp / lq) - lp + lq if lp > 0 else lq
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_poisson_mpmath(dtype, rng):
-    lp, lq = [], []
-    for lam in (1e-6, 1e-2, 1.0, 37.0, 1e3, 1e5):
-        for d in NEAR:
-            lp.append(lam)
-            lq.append(lam * (1 + d))
-    far_p = 10.0 ** rng.uniform(-6, 5, 16)
-    far_q = 10.0 ** rng.uniform(-6, 5, 16)
-    extra_p = [1e-30, 1e30 if dtype == np.float64 else 1e30, 0.0, 2.0]
-    extra_q = [1e30 if dtype == np.float64 else 1e30, 1e-30, 3.0, 2.0 * (1 + 2**-20)]
-    lp, lq = _distinct(np.concatenate([lp, far_p, extra_p]), np.concatenate([lq, far_q, extra_q]), dtype)
-    got = _jit_kl(lambda a: Poisson(a), lambda b: Poisson(b))(lp, lq)
-    _check(got, _refs(_mp_poisson, lp, lq), dtype, "Poisson")
-
-
-def _mp_cat_probs(P, Q):
-    P = [_mpf(x) for x in P]
-    Q = [_mpf(x) for x in Q]
-    sp, sq = sum(P), sum(Q)
-    out = mp.mpf(0)
-    for p, q in zip(P, Q):
-        if p > 0:
-            out += mp.inf if q == 0 else (p / sp) * mp.log((p / sp) / (q / sq))
-    return out
-
-
-def _mp_cat_logits(A, B):
-    A = [_mpf(x) for x in A]
-    B = [_mpf(x) for x in B]
-    la = mp.log(sum(mp.exp(a) for a in A if a != -mp.inf))
-    lb = mp.log(sum(mp.exp(b) for b in B if b != -mp.inf))
-    out = mp.mpf(0)
-    for a, b in zip(A, B):
-        if a != -mp.inf:
-            out += mp.inf if b == -mp.inf else mp.exp(a - la) * ((a - la) - (b - lb))
-    return out
-
-
-def _near_simplex(rng, k, d, n=6):
-    p = rng.dirichlet(np.full(k, 0.8), size=n)
-    q = p * (1 + d * rng.standard_normal(p.shape))
-    return p, q / q.sum(-1, keepdims=True)
-
-
-@pytest.mark.parametrize("cls,ks", [(Categorical, (3, 40)), (OneHotCategorical, (5,))])
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_categorical_probs_mpmath(cls, ks, dtype, rng):
-    """From probs: the KL of the normalized vectors (= Σ p·log(p/q) for vectors summing to 1)."""
-    f = _jit_kl(lambda a: cls(probs=a), lambda b: cls(probs=b))
-    for k in ks:
-        ps, qs = [], []
-        for d in (1e-1,) + NEAR[::2]:
-            p, q = _near_simplex(rng, k, d, 3)
-            ps.append(p)
-            qs.append(q)
-        p = rng.dirichlet(np.full(k, 0.5), size=4)
-        p[:, 0] = 0.0  # zero categories
-        ps.append(p / p.sum(-1, keepdims=True))
-        qs.append(rng.dirichlet(np.full(k, 0.5), size=4))
-        tiny = rng.dirichlet(np.full(k, 1.0), size=2)
-        tiny[:, 1] = 1e-30  # a category 1e-30 in p, ~0.3 in q and back
-        ps.append(tiny / tiny.sum(-1, keepdims=True))
-        qs.append(np.roll(tiny, 1, axis=-1) / tiny.sum(-1, keepdims=True))
-        p, q = np.concatenate(ps).astype(dtype), np.concatenate(qs).astype(dtype)
-        _check(f(p, q), _refs(_mp_cat_probs, p, q), dtype, f"{cls.__name__} probs K={k}")
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_categorical_logits_mpmath(dtype, rng):
-    f = _jit_kl(lambda a: Categorical(logits=a), lambda b: Categorical(logits=b))
-    for k in (2, 40):
-        as_, bs = [], []
-        for d in (1e-1,) + NEAR:
-            a = rng.normal(0, 2, (3, k))
-            as_.append(a)
-            bs.append(a * (1 + d * rng.standard_normal(a.shape)) + rng.normal(0, 3, (3, 1)))  # shifted logits too
-        as_.append(rng.normal(0, 20, (3, k)))  # distant, large logits
-        bs.append(rng.normal(0, 20, (3, k)))
-        a = rng.normal(0, 2, (4, k))
-        b = a + 1e-3 * rng.standard_normal(a.shape)
-        a[:, 0] = -np.inf  # masked categories: in p only, then in both
-        b[2:, 0] = -np.inf
-        as_.append(a)
-        bs.append(b)
-        a, b = np.concatenate(as_).astype(dtype), np.concatenate(bs).astype(dtype)
-        _check(f(a, b), _refs(_mp_cat_logits, a, b), dtype, f"Categorical logits K={k}")
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_categorical_mixed_mpmath(dtype, rng):
-    p = rng.dirichlet(np.ones(5), size=6).astype(dtype)
-    b = rng.normal(0, 1, (6, 5)).astype(dtype)
-    got = _jit_kl(lambda x: Categorical(probs=x), lambda y: Categorical(logits=y))(p, b)
-    with mp.workdps(DPS):
-        refs = [_mp_cat_logits([mp.log(_mpf(x)) for x in pp], bb) for pp, bb in zip(p, b)]
-    _check(got, refs, dtype, "Categorical probs‖logits")
-
-
 # ----------------------------------------------------------------- mpmath: cross pairs
-
-
-def _mp_bern_poisson(p, lam):
-    p, lam = _mpf(p), _mpf(lam)
-    if lam == 0:
-        return mp.mpf(0) if p == 0 else mp.inf
-    return _mp_bern(p, lam * mp.exp(-lam), 1 - p, mp.exp(-lam))
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_bernoulli_poisson_mpmath(dtype, rng):
-    ps, lams = [], []
-    for p in (1e-6, 1e-3, 0.3, 0.9, 1 - 1e-6, 0.0, 1.0):
-        for lam in (1e-6, 1e-3, 0.3, 1.0, 5.0, 1e3):
-            ps.append(p)
-            lams.append(lam)
-    for p in (1e-6, 1e-3, 0.1):  # λ ≈ p: the Poisson closest to the Bernoulli
-        for d in NEAR:
-            ps.append(p)
-            lams.append(p * (1 + d))
-    p = np.array(ps, dtype)
-    lam = np.array(lams, dtype)
-    got = _jit_kl(lambda a: Bernoulli(probs=a), lambda b: Poisson(b))(p, lam)
-    _check(got, _refs(_mp_bern_poisson, p, lam), dtype, "Bernoulli‖Poisson")
-    a = rng.normal(0, 4, 16).astype(dtype)
-    lam = (10.0 ** rng.uniform(-4, 2, 16)).astype(dtype)
-    got = _jit_kl(lambda x: Bernoulli(logits=x), lambda b: Poisson(b))(a, lam)
-    refs = _refs(
-        lambda x, m: _mp_bern(_sig(_mpf(x)), _mpf(m) * mp.exp(-_mpf(m)), _sig(-_mpf(x)), mp.exp(-_mpf(m))), a, lam
-    )
-    _check(got, refs, dtype, "Bernoulli(logits)‖Poisson")
 
 
 # -------------------------------------------------- independent check: scipy summation
@@ -390,12 +79,6 @@ def test_against_scipy_summation(rng):
                 assert got == np.inf, name
             else:
                 np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-14, err_msg=name)
-
-
-def test_delta_continuous_convention():
-    """KL(Delta(v, log_density) ‖ q) = log_density − log q(v) for a continuous q."""
-    got = KL(Delta(jnp.array([0.3, -1.0]), log_density=0.25), Normal(0.5, 2.0))
-    np.testing.assert_allclose(got, 0.25 - stats.norm(0.5, 2.0).logpdf([0.3, -1.0]), rtol=1e-14)
 
 
 # ---------------------------------------------------------------------------- gradients
@@ -582,8 +265,8 @@ def test_infinite_and_boundary_values():
 def test_results_never_negative(rng):
     p = rng.uniform(0, 1, 200)
     q = p * (1 + 1e-7 * rng.standard_normal(200))
-    bern = _jit_kl(lambda a: Bernoulli(probs=a), lambda b: Bernoulli(probs=b))
-    cat = _jit_kl(lambda a: Categorical(logits=a), lambda b: Categorical(logits=b))
+    bern = jit_kl(lambda a: Bernoulli(probs=a), lambda b: Bernoulli(probs=b))
+    cat = jit_kl(lambda a: Categorical(logits=a), lambda b: Categorical(logits=b))
     for dt in DTYPES:
         assert np.all(np.asarray(bern(p.astype(dt), np.clip(q, 0, 1).astype(dt))) >= 0)
         a = rng.normal(0, 1, (50, 7)).astype(dt)
@@ -593,24 +276,7 @@ def test_results_never_negative(rng):
 # ------------------------------------------------------------------ Binomial counts
 
 
-def test_binomial_fewer_trials_in_p():
-    with pytest.raises(NotImplementedError, match="total_count.*monte_carlo_kl"):
-        kl_divergence(Binomial(5, probs=0.3), Binomial(7, probs=0.4))  # eager: the counts are concrete
-    out = KL(Binomial(5, probs=0.3), Binomial(7, probs=0.4))
-    assert np.isnan(out)
-    # ... except where p is a point mass, which has a closed form.
-    got = KL(Binomial(jnp.array([5.0, 5.0]), probs=jnp.array([0.0, 1.0])), Binomial(7, probs=0.4))
-    np.testing.assert_allclose(got, [-stats.binom(7, 0.4).logpmf(0), -stats.binom(7, 0.4).logpmf(5)], rtol=1e-13)
-
-
 # ----------------------------------------------------------- shapes, dtype and dispatch
-
-
-def test_categorical_event_size_mismatch():
-    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
-        KL(Categorical(probs=jnp.ones((2, 3)) / 3), Categorical(logits=jnp.zeros(4)))
-    with pytest.raises(ValueError, match=r"\(3,\).*\(5,\)"):
-        KL(OneHotCategorical(logits=jnp.zeros(3)), OneHotCategorical(logits=jnp.zeros(5)))
 
 
 def test_batch_broadcast_and_dtype():
@@ -640,24 +306,3 @@ def test_vmap_and_jit_agree(rng):
 
 
 # ---------------------------------------------------------------------------- Delta
-
-
-def test_delta_pairs():
-    np.testing.assert_allclose(KL(Delta(2.0), Poisson(3.0)), -stats.poisson(3.0).logpmf(2), rtol=1e-14)
-    assert KL(Delta(2.5), Poisson(3.0)) == np.inf
-    np.testing.assert_allclose(KL(Delta(1.0), Bernoulli(logits=0.4)), -np.log(1 / (1 + np.exp(-0.4))), rtol=1e-14)
-    v = jnp.array([[1.0, 2.0], [1.0, 3.0]])
-    got = KL(Delta(v, event_dim=1), Delta(jnp.array([1.0, 2.0]), log_density=5.0, event_dim=1))
-    np.testing.assert_array_equal(got, [0.0, np.inf])
-    got = KL(Delta(1.0, log_density=0.7), Delta(1.0, log_density=-3.0))
-    assert float(got) == 0.0
-    one_hot = OneHotCategorical(probs=jnp.array([0.2, 0.3, 0.5]))
-    got = KL(Delta(jnp.array([0.0, 1.0, 0.0]), event_dim=1), one_hot)
-    np.testing.assert_allclose(got, -np.log(0.3), rtol=1e-14)
-    with pytest.raises(ValueError, match=r"event shape \(\).*event shape \(3,\)"):
-        KL(Delta(1.0), one_hot)
-
-
-def test_delta_gradients_flow_to_v_and_q():
-    g = jax.grad(lambda v, m: KL(Delta(v), Normal(m, 2.0)), argnums=(0, 1))(0.5, -0.1)
-    np.testing.assert_allclose(g, [(0.5 + 0.1) / 4.0, -(0.5 + 0.1) / 4.0], rtol=1e-14)

@@ -2,7 +2,8 @@
 
 One module per family, named after its class (``OneHotCategorical`` in
 ``jaxkl/distributions/one_hot_categorical.py``); every closed-form KL(p ‖ q) registered in
-``<p's module>_kl.py`` and nowhere else.
+``<p's module>_kl.py`` and nowhere else; the tests mirror it
+(``tests/distributions/test_one_hot_categorical.py``).
 """
 
 import ast
@@ -62,3 +63,21 @@ def test_every_registered_pair_has_its_p_module():
     assert len(ps) >= 30
     for P in ps:
         importlib.import_module(f"jaxkl.distributions.{_snake(P.__name__)}_kl")
+
+
+TESTS = pathlib.Path(__file__).parent / "distributions"
+
+
+def test_tests_mirror_the_families():
+    """Each family module ``jaxkl/distributions/<family>.py`` has its test module
+    ``tests/distributions/test_<family>.py`` naming it as ``FAMILY``; the closed-form pairs
+    a test module tabulates have that family as p (as its ``_kl`` module registers them)."""
+    modules = {path.stem for path in (PKG / "distributions").glob("*.py") if not path.stem.startswith("_")}
+    modules = {m for m in modules if not m.endswith("_kl")}
+    tests = {path.stem.removeprefix("test_") for path in TESTS.glob("test_*.py")}
+    assert modules == tests, f"without tests: {sorted(modules - tests)}; without a family: {sorted(tests - modules)}"
+    for name in sorted(tests):
+        module = importlib.import_module(f"distributions.test_{name}")
+        assert _snake(module.FAMILY.__name__) == name, (name, module.FAMILY)
+        for pair in getattr(module, "PAIRS", ()):
+            assert pair.P is module.FAMILY, (name, pair.id)

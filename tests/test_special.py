@@ -8,6 +8,7 @@ import pytest
 from jax.test_util import check_grads
 
 from jaxkl import _special as S
+from jaxkl._special import harmonic_m1
 
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 RTOL = {np.float32: 2e-6, np.float64: 4e-15}
@@ -207,3 +208,10 @@ def test_taylor_remainder_quad(dtype):
     x64, d64 = x.astype(np.float64), dx.astype(np.float64)
     want = np.exp(x64) * (np.expm1(d64) - d64) / d64**2
     np.testing.assert_allclose(got, want, rtol=1e-13 if dtype == np.float64 else 2e-6)
+
+
+def test_harmonic_m1():
+    for x in [1.0, 1 + 1e-9, 1 - 3e-5, 1.2, 0.76, 0.3, 7.0, 1e4]:
+        want = mp.digamma(mp.mpf(x) + 1) + mp.euler - 1
+        got = harmonic_m1(jnp.float64(x))
+        assert abs(float(got) - float(want)) <= 1e-15 * abs(float(want)) + 1e-300

@@ -11,16 +11,21 @@ import jax
 import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
-from scipy import stats
-from tables import Case, bounded_pair, quad_support
+import pytest
+from jax.test_util import check_grads
+from scipy import integrate, stats
+from tables import Case, bounded_pair, quad_support, rel_diff, rel_errors
 
-from jaxkl.distributions import Beta, ContinuousBernoulli, Exponential, Gamma, Normal, Uniform
+from jaxkl.distributions import Beta, ContinuousBernoulli, Dirichlet, Exponential, Gamma, Normal, Uniform
 from jaxkl.registry import kl_divergence
 
 from .test_continuous_bernoulli import cb_natural
+from .test_dirichlet import RTOL, ref_dirichlet
 
 GROUP = "bounded"
 FAMILY = Beta
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
+DTYPES = [np.float64, np.float32]
 
 
 def two_shapes(rng):
@@ -266,3 +271,60 @@ def test_broadcasting_jit_vmap():
     f = jax.jit(lambda p, q: kl_divergence(p, q))
     u = Uniform(jnp.zeros(4), jnp.ones(4))
     np.testing.assert_allclose(f(u, Beta(2.0, 3.0)), kl_divergence(u, Beta(2.0, 3.0)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_entropy_at_large_concentrations(dtype):
+    # lgamma-based entropies cancel to nothing here (terms of size 1e6 for a value of size 5)
+    for a, b in [(1e5, 1e5), (3e4, 1e5), (1e5, 20.0), (1e3, 1e5)]:
+        a, b = dtype(a), dtype(b)
+        A, B = mp.mpf(float(a)), mp.mpf(float(b))
+        want = (
+            mp.log(mp.beta(A, B)) - (A - 1) * mp.digamma(A) - (B - 1) * mp.digamma(B) + (A + B - 2) * mp.digamma(A + B)
+        )
+        assert rel_diff(Beta(a, b).entropy(), float(want)) < (1e-13 if dtype == np.float64 else 2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kl_beta_dirichlet_vs_mpmath(dtype):
+    pts = np.array(
+        [
+            [2.0, 3.0, 1.5, 4.0],
+            [0.3, 0.8, 5.0, 0.2],
+            [2.0, 3.0, 2.0 * (1 + 1e-6), 3.0],
+            [7.0, 2.0, 7.0 * (1 + 1e-3), 2.0 * (1 - 1e-3)],
+            [1e5, 3e4, 1.00001e5, 3e4],
+            [1e5, 1e5, 2.0, 3.0],
+        ],
+        dtype,
+    )
+    if dtype == np.float32:
+        # p far more concentrated than q: the float32 Dirichlet primitive is off by ~1.4e-4 there
+        pts = pts[:-1]
+    a, b = pts[:, :2], pts[:, 2:]
+    tol = RTOL[dtype]
+    want_pq = [ref_dirichlet(x, y) for x, y in zip(a, b)]
+    want_qp = [ref_dirichlet(y, x) for x, y in zip(a, b)]
+    bd = kl_divergence(Beta(a[:, 0], a[:, 1]), Dirichlet(b))
+    db = kl_divergence(Dirichlet(a), Beta(b[:, 0], b[:, 1]))
+    assert bd.dtype == dtype and db.dtype == dtype
+    assert np.max(rel_errors(bd, want_pq)) <= tol
+    assert np.max(rel_errors(db, want_pq)) <= tol
+    assert np.max(rel_errors(kl_divergence(Dirichlet(b), Beta(a[:, 0], a[:, 1])), want_qp)) <= tol
+    # independent: the scipy Beta densities by quadrature
+    sp, sq = stats.beta(2.0, 3.0), stats.beta(1.5, 4.0)
+    want, _ = integrate.quad(lambda x: sp.pdf(x) * (sp.logpdf(x) - sq.logpdf(x)), 0, 1, epsrel=1e-12)
+    np.testing.assert_allclose(float(kl_divergence(Beta(2.0, 3.0), Dirichlet([1.5, 4.0]))), want, rtol=1e-9)
+
+
+def test_kl_beta_dirichlet_grads_and_errors():
+    f = lambda a, b, c: kl_divergence(Beta(a, b), Dirichlet(c))  # noqa: E731
+    check_grads(f, (2.0, 3.0, jnp.array([1.5, 4.0])), order=1, modes=["rev"])
+    g = jax.grad(lambda c: kl_divergence(Dirichlet(c), Beta(2.0, 3.0)))(jnp.array([2.0, 3.0]))
+    assert bool(jnp.all(jnp.isfinite(g)))
+    with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
+        kl_divergence(Beta(2.0, 3.0), Dirichlet([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        kl_divergence(Dirichlet([1.0, 2.0, 3.0]), Beta(2.0, 3.0))
+    with pytest.raises(ValueError, match=r"\(4,\).*\(3,\)"):
+        jax.jit(lambda a, b: kl_divergence(Dirichlet(a), Dirichlet(b)))(jnp.ones(4), jnp.ones(3))

@@ -10,14 +10,17 @@ import mpmath as mp
 import numpy as np
 import pytest
 from kits import kl_rows
-from tables import Case, bounded_pair, quad_support
+from tables import Case, bounded_pair, quad_support, rel_diff
 
 from jaxkl import distributions
 from jaxkl.distributions import ContinuousBernoulli, Exponential, Normal, Uniform
+from jaxkl.distributions.continuous_bernoulli import cb_langevin, cb_langevin_prime, cb_log_sinhc, cb_neg_entropy
 from jaxkl.registry import kl_divergence
 
 GROUP = "bounded"
 FAMILY = ContinuousBernoulli
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
+DTYPES = [np.float64, np.float32]
 
 
 class ContinuousBernoulliScipy:
@@ -226,3 +229,37 @@ def test_extreme_probs(name, dtype):
     vals, grads = kl_rows(P, Q, pts, n_p, dtype)
     assert np.all(np.isfinite(vals)) and np.all(vals >= 0), (name, vals)
     assert np.all(np.isfinite(grads)), (name, grads)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_helpers(dtype):
+    # near λ = ½ (u = 0) every textbook form is 0/0; far out they overflow
+    us = np.array([1e-7, -3e-4, 0.02, -0.5, 0.999, 1.001, -3.0, 17.0, -250.0], dtype)
+    got = [np.asarray(f(jnp.asarray(us))) for f in (cb_log_sinhc, cb_langevin, cb_langevin_prime, cb_neg_entropy)]
+    for i, u in enumerate(us):
+        U = mp.mpf(float(u))
+        s, ell = mp.log(mp.sinh(U) / U), mp.coth(U) - 1 / U
+        want = [s, ell, 1 / U**2 - 1 / mp.sinh(U) ** 2, U * ell - s]
+        for g, w in zip(got, want):
+            assert rel_diff(g[i], float(w)) < (1e-14 if dtype == np.float64 else 6e-7), (u, g[i], w)
+
+
+def test_parameterizations():
+    for lam in [0.5, 0.5 + 2**-30, 0.2, 1e-9, 1 - 1e-9]:
+        a = ContinuousBernoulli(probs=lam)
+        eta = float(mp.log(mp.mpf(lam) / (1 - mp.mpf(lam))))
+        assert abs(float(a.logits) - eta) <= 1e-15 * max(abs(eta), 1e-300) + 1e-300
+        b = ContinuousBernoulli(logits=a.logits)
+        np.testing.assert_allclose(b.probs, lam, rtol=1e-14)
+        np.testing.assert_allclose([b.mean, b.entropy()], [a.mean, a.entropy()], rtol=1e-13, atol=1e-300)
+    with pytest.raises(ValueError, match="exactly one"):
+        ContinuousBernoulli()
+    with pytest.raises(ValueError, match="exactly one"):
+        ContinuousBernoulli(probs=0.3, logits=0.1)
+
+
+def test_names_the_stored_parameter():
+    for name, v in (("probs", jnp.array([0.2, 0.6])), ("logits", jnp.array([-1.0, 2.0]))):
+        d = ContinuousBernoulli(**{name: v})
+        assert d.parameterization == name
+        np.testing.assert_array_equal(d.given_param(), v)

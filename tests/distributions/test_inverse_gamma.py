@@ -3,6 +3,8 @@ formula: KL is invariant under x ↦ 1/x) and InverseGamma's own tests."""
 
 from __future__ import annotations
 
+import mpmath as mp
+import numpy as np
 from scipy import stats
 from tables import Case
 
@@ -28,3 +30,11 @@ PAIRS = [
         gamma_regimes(),
     )
 ]
+
+
+def test_entropy_large_concentration():
+    with mp.workdps(50):
+        a = np.array([50.0, 1e3, 1e5])
+        got = np.asarray(InverseGamma(a, 2.0).entropy())
+        want = [float(mp.mpf(x) + mp.log(2) + mp.loggamma(x) - (1 + x) * mp.digamma(x)) for x in a]
+    np.testing.assert_allclose(got, want, rtol=1e-13)

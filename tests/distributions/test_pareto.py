@@ -198,3 +198,8 @@ def test_low_precision_inputs_compute_in_float32():
         Pareto(jnp.asarray(1.0, bf), jnp.asarray(3.0, bf)), Normal(jnp.asarray(1.0, bf), jnp.asarray(2.0, bf))
     )
     assert kl.dtype == np.float32
+
+
+def test_log_prob_at_scale():
+    np.testing.assert_allclose(float(Pareto(2.0, 3.0).log_prob(2.0)), np.log(3.0 / 2.0), rtol=1e-14)
+    assert float(Pareto(2.0, 3.0).log_prob(np.nextafter(2.0, 0.0))) == -np.inf

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
+import jax
 import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
+import pytest
 from scipy import stats
-from tables import Case, bounded_pair, quad_circle
+from tables import Case, bounded_pair, quad_circle, rel_diff
 
 from jaxkl.distributions import VonMises
+from jaxkl.distributions.von_mises import vm_dratio, vm_g, vm_log_i0e, vm_ratio
 from jaxkl.registry import kl_divergence
 
 GROUP = "bounded"
 FAMILY = VonMises
+pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
+DTYPES = [np.float64, np.float32]
 
 
 def scipy_von_mises(m, k):
@@ -68,3 +75,42 @@ PAIRS = [
 def test_kl_with_itself_is_zero(rng):
     d = VonMises(jnp.asarray(rng.normal(size=5)), jnp.asarray([1e-3, 0.5, 12.0, 35.0, 1e5]))
     np.testing.assert_array_equal(kl_divergence(d, d), 0.0)
+
+
+def test_log_prob_is_periodic():
+    d = VonMises(0.5, 3.0)
+    x = jnp.linspace(-3.0, 3.0, 5)
+    np.testing.assert_allclose(d.log_prob(x + 2 * math.pi), d.log_prob(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_helpers(dtype):
+    ks = np.array([1e-3, 0.7, 5.0, 11.5, 12.5, 29.0, 31.0, 300.0, 1e5], dtype)
+    got = [np.asarray(f(jnp.asarray(ks))) for f in (vm_g, vm_ratio, vm_dratio, vm_log_i0e)]
+    for i, k in enumerate(ks):
+        K = mp.mpf(float(k))
+        i0, i1 = mp.besseli(0, K), mp.besseli(1, K)
+        a = i1 / i0
+        want = [1 - a, a, 1 - a / K - a * a, mp.log(i0) - K]
+        for j, (g, w) in enumerate(zip(got, want)):
+            tol = 1e-12 if dtype == np.float64 else 2e-6
+            if j == 3 and k < 0.01:
+                assert abs(g[i] - float(w)) < 10 * np.finfo(dtype).eps  # log i0e ≈ −κ: absolute
+            else:
+                assert rel_diff(g[i], float(w)) < tol, (k, j, g[i], w)
+
+
+@pytest.mark.parametrize("k", [1e-8, 0.3, 4.0, 1e3, 1e5])
+def test_sample(k):
+    d = VonMises(jnp.array([0.5, -3.0]), k)
+    n = 20_000
+    x = d.sample(jax.random.key(3), (n,))
+    assert x.shape == (n, 2)
+    assert bool(jnp.all((x >= -math.pi) & (x < math.pi)))
+    # circular mean resultant E[cos(x − μ)] = I1/I0, standard error ≤ 1/√n
+    c = jnp.mean(jnp.cos(x - d.loc), axis=0)
+    want = float(vm_ratio(jnp.float64(k)))
+    se = math.sqrt(max(float(vm_dratio(jnp.float64(k))), 1e-12) / n) + 1e-12
+    assert np.all(np.abs(np.asarray(c) - want) < 6 * max(se, math.sqrt(0.5 / n) if k < 1 else se))
+    if k >= 1e3:  # the spread of the angles themselves: E[(x − μ)²] ≈ 1/κ
+        np.testing.assert_allclose(jnp.mean(jnp.sin(x - d.loc) ** 2, axis=0) * k, 1.0, rtol=0.05)

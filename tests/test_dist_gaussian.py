@@ -8,11 +8,9 @@ import pytest
 import scipy.stats as st
 
 from jaxkl.distributions import (
-    Independent,
     LowRankMultivariateNormal,
     MultivariateNormal,
     MultivariateNormalDiag,
-    Normal,
 )
 
 pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
@@ -100,42 +98,3 @@ def test_batch_shapes_pytree_and_errors(rng):
         MultivariateNormal(np.zeros(D), covariance_matrix=np.eye(2))
     with pytest.raises(ValueError, match="cov_factor"):
         LowRankMultivariateNormal(np.zeros(D), np.ones((2, 1)), np.ones(D))
-
-
-def test_independent(rng):
-    loc, scale = rng.normal(size=(2, 3)), rng.uniform(0.5, 2, (2, 3))
-    d = Independent(Normal(loc, scale), 1)
-    assert d.batch_shape == (2,) and d.event_shape == (3,)
-    x = rng.normal(size=(2, 3))
-    np.testing.assert_allclose(d.log_prob(x), st.norm(loc, scale).logpdf(x).sum(-1), rtol=1e-12)
-    np.testing.assert_allclose(d.entropy(), st.norm(loc, scale).entropy().sum(-1), rtol=1e-12)
-    np.testing.assert_allclose(d.mean, loc)
-    np.testing.assert_allclose(d.variance, scale**2)
-    assert d.sample(jax.random.key(0), (4,)).shape == (4, 2, 3)
-    d2 = jax.jit(lambda d: d)(d)
-    assert isinstance(d2, Independent) and d2.reinterpreted_batch_ndims == 1
-    with pytest.raises(ValueError, match="exceeds"):
-        Independent(Normal(loc, scale), 3)
-
-
-def test_validate_args_checks_the_matrix():
-    import jax.numpy as jnp
-
-    MultivariateNormal(jnp.zeros(2), covariance_matrix=jnp.eye(2), validate_args=True)
-    MultivariateNormal(jnp.zeros(2), scale_tril=jnp.array([[1.0, 0.0], [0.5, 2.0]]), validate_args=True)
-    bad = [
-        (
-            {"covariance_matrix": jnp.array([[1.0, 2.0], [2.0, 1.0]])},
-            "`covariance_matrix` must be a symmetric positive",
-        ),
-        (
-            {"covariance_matrix": jnp.array([[1.0, 0.1], [0.0, 1.0]])},
-            "`covariance_matrix` must be a symmetric positive",
-        ),
-        ({"precision_matrix": -jnp.eye(2)}, "`precision_matrix` must be a symmetric positive"),
-        ({"scale_tril": jnp.array([[1.0, 1.0], [0.0, 1.0]])}, "`scale_tril` must be lower triangular"),
-        ({"scale_tril": jnp.array([[-1.0, 0.0], [0.0, 1.0]])}, "`scale_tril` must be lower triangular"),
-    ]
-    for kw, msg in bad:
-        with pytest.raises(ValueError, match=msg):
-            MultivariateNormal(jnp.zeros(2), validate_args=True, **kw)
