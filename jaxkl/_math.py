@@ -82,6 +82,21 @@ def compute_dtype(*dtypes) -> np.dtype:
     return np.dtype(dt)
 
 
+def row_dtype(*dtypes) -> np.dtype:
+    """The dtype the logits engine computes rows in: float64 if any input is float64, else
+    float32 (bfloat16/float16 included). For floating inputs this is ``compute_dtype``;
+    integer inputs, which reach it only as ``fused_linear_kl``'s hidden states and weights,
+    compute in float32 even with x64 enabled."""
+    return np.dtype(np.float64) if any(np.dtype(d) == np.float64 for d in dtypes) else np.dtype(np.float32)
+
+
+def promoted_dtype(*dtypes) -> np.dtype:
+    """``jnp.result_type`` of the inputs: the rule of the Gaussian pairs, which compute in the
+    dtype the two distributions store. Unlike ``compute_dtype`` it keeps bfloat16/float16 (so
+    half-precision Gaussians do not yet follow ``kl_divergence``'s documented float32)."""
+    return np.dtype(jnp.result_type(*dtypes))
+
+
 @overload
 def as_inexact(fn: str, **arrays: ArrayLike) -> list[jax.Array]: ...
 @overload

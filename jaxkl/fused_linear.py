@@ -19,9 +19,9 @@ import jax.numpy as jnp
 from jax import lax
 from jax.typing import ArrayLike
 
-from ._math import jit_entry
+from ._math import jit_entry, row_dtype
 from .discrete import broadcast_mask
-from .logits.engine import DEFAULT_PLAN, check_temperature, divisor_at_most, normalizers, prepare, row_dtype, use_blocks
+from .logits.engine import DEFAULT_PLAN, check_temperature, divisor_at_most, normalizers, prepare, use_blocks
 from .logits.kl import kl_grads
 
 __all__ = ["fused_linear_kl"]

@@ -295,8 +295,9 @@ def quad_log(sp, sq) -> float:
     def f(u):
         with np.errstate(over="ignore"):
             x = np.exp(u)
-            # x beyond the float range (u < −745 or u > 709): p·x is below e^−180 there for
-            # every density of the tables, nothing left to add
+            # x beyond the float range (u < −745 or u > 709): for a density ~ x^(a−1) at 0 the
+            # mass left below is ~e^(−745·a), under 1e-30 for the generic points the check
+            # uses (a ≥ 0.1); above, every density of the tables has long underflowed
             if x == 0.0 or not np.isfinite(x):
                 return 0.0
             lp = sp.logpdf(x)

@@ -14,13 +14,14 @@ import jax
 import jax.numpy as jnp
 
 from .. import _linalg
+from .._math import promoted_dtype
 from ..registry import register_kl
 from .independent import Independent
 from .independent_kl import kl_mvn_independent
 from .low_rank_multivariate_normal import LowRankMultivariateNormal, lowrank_maha
 from .multivariate_normal import MultivariateNormal
 from .multivariate_normal_diag import MultivariateNormalDiag
-from .multivariate_normal_kl import check_same_event, kl_mvn_structured, mvn_pair_dtype
+from .multivariate_normal_kl import check_same_event, kl_mvn_structured
 
 
 def _lowrank_view(d, dt):
@@ -48,7 +49,7 @@ def _lowrank_core(mp_, dp, wp, mq_, dq, wq):
 def lowrank_kl(p, q):
     """KL for low-rank/diagonal pairs in O(d·r²) (``_linalg.lowrank_bregman``)."""
     check_same_event(p, q)
-    dt = mvn_pair_dtype(p, q)
+    dt = promoted_dtype(p.dtype, q.dtype)
     mp_, dp, wp = _lowrank_view(p, dt)
     mq_, dq, wq = _lowrank_view(q, dt)
     parts = ((mp_, 1), (dp, 1), (wp, 2), (mq_, 1), (dq, 1), (wq, 2))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .._math import promoted_dtype
 from ..registry import register_kl
 from .independent import Independent
 from .independent_kl import kl_mvn_independent
@@ -15,7 +16,7 @@ from .low_rank_multivariate_normal import LowRankMultivariateNormal
 from .low_rank_multivariate_normal_kl import kl_lowrank
 from .multivariate_normal import MultivariateNormal
 from .multivariate_normal_diag import MultivariateNormalDiag
-from .multivariate_normal_kl import check_same_event, kl_mvn_structured, mvn_pair_dtype
+from .multivariate_normal_kl import check_same_event, kl_mvn_structured
 from .normal_kl import normal_params_kl
 
 
@@ -28,7 +29,7 @@ def _kl_diag_diag(p, q):
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
     check_same_event(p, q)
-    dt = mvn_pair_dtype(p, q)
+    dt = promoted_dtype(p.dtype, q.dtype)
     mp_, sp = (a.astype(dt) for a in p.broadcast_params("loc", "scale_diag"))
     mq_, sq = (a.astype(dt) for a in q.broadcast_params("loc", "scale_diag"))
     return jnp.sum(normal_params_kl(mp_, sp, mq_, sq), -1)

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from .. import _linalg
 from .._factor import cholesky, tril_solve
+from .._math import promoted_dtype
 from ..registry import register_kl
 from .independent import Independent
 from .independent_kl import kl_mvn_independent
@@ -41,10 +42,6 @@ def check_same_event(p, q) -> None:
             f"KL({type(p).__name__} ‖ {type(q).__name__}): event shapes differ: p has event shape "
             f"{p.event_shape}, q has event shape {q.event_shape}"
         )
-
-
-def mvn_pair_dtype(p, q):
-    return jnp.result_type(p.dtype, q.dtype)
 
 
 def _rep(d, dt):
@@ -100,7 +97,7 @@ def _square_split(s):
 def _full_kl(p, q):
     """KL between full-covariance views of p and q (see the module docstring)."""
     check_same_event(p, q)
-    dt = mvn_pair_dtype(p, q)
+    dt = promoted_dtype(p.dtype, q.dtype)
     kp, mp_ = _rep(p, dt)
     kq, mq_ = _rep(q, dt)
     diff_mu = p.mean.astype(dt) - q.mean.astype(dt)

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .._math import two_diff
+from .._math import row_dtype, two_diff
 from .._special import expm1mx_series, phi1p
 from ..checks import assert_same_event_size, normalize_axis
 from ..discrete import broadcast_pair, check_mask
@@ -45,11 +45,6 @@ class RowPlan:
 
 
 DEFAULT_PLAN = RowPlan()
-
-
-def row_dtype(*dtypes) -> np.dtype:
-    """float64 if any input is float64, else float32 (bfloat16/float16 compute in float32)."""
-    return np.dtype(np.float64) if any(np.dtype(d) == np.float64 for d in dtypes) else np.dtype(np.float32)
 
 
 GRAD_SMALL = 0.125  # |ℓ| below which the gradient uses q − p = −q·expm1(ℓ) by series

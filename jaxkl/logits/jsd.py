@@ -11,7 +11,7 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from .._math import jit_entry
+from .._math import jit_entry, row_dtype
 from .._special import phi1p
 from ..discrete import log_base
 from .engine import (
@@ -23,7 +23,6 @@ from .engine import (
     log_ratio_and_probs,
     normalizers,
     prepare,
-    row_dtype,
     row_pass,
     row_reduce,
     two_pass_grads,

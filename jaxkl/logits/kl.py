@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._math import jit_entry
+from .._math import jit_entry, row_dtype
 from ..discrete import log_base
 from .engine import (
     DEFAULT_PLAN,
@@ -21,7 +21,6 @@ from .engine import (
     log_ratio_and_probs,
     normalizers,
     prepare,
-    row_dtype,
     row_pass,
     two_pass_grads,
 )
