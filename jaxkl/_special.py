@@ -245,32 +245,66 @@ def phi_step(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
     return phi_ratio(y2 * inv1, dy * inv1)
 
 
-# The three "φ of a quotient" forms a/b − 1 − log(a/b) below agree to a few ulp and differ
-# in how they reach the far regime: by the polynomial of ``phi_ratio`` (``phi_quotient_poly``),
-# by log of the quotient (``phi_quotient``) or by the difference of the two logs, which stays
-# finite when a/b overflows or underflows (``phi_quotient_logs``).
+def _mantissa_exponent(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """x = m·2^e with m ∈ [½, 1), read from the bits (x a positive normal number)."""
+    int_t, mant, offset, mask, half = _BITS[np.dtype(x.dtype)]
+    bits = jax.lax.bitcast_convert_type(x, int_t)
+    return jax.lax.bitcast_convert_type((bits & mask) | half, x.dtype), (bits >> mant) - offset
 
 
-def phi_quotient_poly(a: jax.Array, b: jax.Array) -> jax.Array:
-    """r − 1 − log r ≥ 0 for r = a/b (a, b > 0), with r − 1 = (a − b)/b from the exact difference."""
-    return phi_step(b, a, a - b)
+@jax.custom_jvp
+def phi_quotient(a: jax.Array, b: jax.Array, v: jax.Array | None = None) -> jax.Array:
+    """r − 1 − log r ≥ 0 for r = a/b (a, b > 0), to a few ulp relative for all a, b.
+
+    ``phi_ratio`` with the quotient split as r = m·2^e, m ∈ [√½, √2), where m = m_a/m_b
+    and e = e_a − e_b come from the mantissas and exponents of a and b themselves (not of
+    the rounded quotient): r − 1 − log r = (m·2^e − m − e·log 2) + ((m − 1) − log m), the
+    second bracket by ``phi_ratio``'s polynomial. For e = 0 (r ∈ [√½, √2)) m − 1 is taken
+    as v = (a − b)/b (the caller's, if it has it) and the first bracket dropped, so nothing
+    cancels however close a is to b; elsewhere the first bracket is at most a few times the
+    result. Where a/b underflows (2^e = 0) the result keeps its accuracy (−1 − log r, up to
+    ~1490 in float64); where it overflows, and for a = 0 or b = 0, it is +inf. One division
+    and no ``log`` call.
+    Derivatives: ∂/∂a = (a − b)/(a·b) and ∂/∂b = −(a − b)/b², finite wherever they are
+    representable (``v`` is not differentiated).
+    """
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    dtype = np.dtype(jnp.result_type(a, b))
+    a, b = a.astype(dtype), b.astype(dtype)
+    int_t, mant, offset, _, _ = _BITS[dtype]
+    ma, ea = _mantissa_exponent(a)
+    mb, eb = _mantissa_exponent(b)
+    m = ma / mb  # ∈ (½, 2)
+    low, high = m < _SQRT_HALF, m >= 2.0 * _SQRT_HALF
+    m = jnp.where(low, m + m, jnp.where(high, 0.5 * m, m))
+    e = ea - eb + jnp.where(low, -1, jnp.where(high, 1, 0)).astype(ea.dtype)
+    center = e == 0
+    if v is None:
+        v = (a - b) / b
+    f = jnp.where(center, v, m - 1.0)
+    near_part = (f * f) * (0.5 - f * _horner(f, _PHI_POLY[dtype]))
+    # r = (2m)·2^(e−1), 2^(e−1) from its bits: the biased exponent clipped to [0, max] gives
+    # 0 below the normal range and +inf above it (r itself overflows only if 2m·2^(e−1) does)
+    top = 2 * (offset + 1) + 1
+    pow2 = jax.lax.bitcast_convert_type(jnp.clip(e + offset, 0, top).astype(int_t) << mant, dtype)
+    far_part = jnp.where(center, 0.0, ((m + m) * pow2 - m) - e.astype(dtype) * LN2)
+    return jnp.where((a > 0.0) & (b > 0.0), far_part + near_part, jnp.inf)
 
 
-def phi_quotient(a: jax.Array, b: jax.Array) -> jax.Array:
-    """a/b − 1 − log(a/b) ≥ 0 for a, b > 0: ``phi1p((a − b)/b)`` when a/b ∈ [½, 3/2], else
-    the direct form, which stays accurate when a/b is tiny (where 1 + (a/b − 1) would round)."""
-    v = (a - b) / b
-    near = jnp.abs(v) <= 0.5
-    r = jnp.where(near, 1.0, a / b)
-    return jnp.where(near, phi1p(jnp.where(near, v, 0.0)), (r - 1.0) - jnp.log(r))
-
-
-def phi_quotient_logs(x: jax.Array, y: jax.Array) -> jax.Array:
-    """r − 1 − log r ≥ 0 for r = x/y (x, y > 0): ``phi1p((x − y)/y)`` near r = 1, else with log x − log y."""
-    d = (x - y) / y
-    near = jnp.abs(d) <= 0.5
-    far = d - (jnp.log(jnp.where(near, 1.0, x)) - jnp.log(jnp.where(near, 1.0, y)))
-    return jnp.where(near, phi1p(jnp.where(near, d, 0.0)), far)
+@phi_quotient.defjvp
+def _phi_quotient_jvp(primals, tangents):
+    a, b, v = primals
+    da, db, _ = tangents
+    # ∂/∂a = (a − b)/(a·b), ∂/∂b = −(a − b)/b²: by v = (a − b)/b near a = b (no cancellation),
+    # by 1/b − 1/a and (1 − a/b)/b where a/b is far from 1 (v itself may overflow there).
+    # Products with the reciprocals, not nested divisions: XLA rewrites (x/y)/z as x/(y·z),
+    # and y·z underflows for small parameters.
+    inv_a, inv_b = 1.0 / a, 1.0 / b
+    v = (a - b) * inv_b
+    near = jnp.abs(v) <= 1.0
+    d_a = jnp.where(near, v * inv_a, inv_b - inv_a)
+    d_b = jnp.where(near, -v * inv_b, (1.0 - a * inv_b) * inv_b)
+    return phi_quotient(a, b, v), d_a * da + d_b * db
 
 
 def _xlogx_bregman(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:

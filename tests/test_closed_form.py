@@ -323,3 +323,20 @@ def test_registered_pairs_cover_the_tables():
         assert (P, Q) in pairs
     for P, Q in [(Dirichlet, Dirichlet), (Beta, Dirichlet), (Dirichlet, Beta), (Multinomial, Multinomial)]:
         assert (P, Q) in pairs
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("P", [Normal, Laplace, Gumbel, HalfNormal], ids=lambda c: c.__name__)
+def test_scale_ratio_beyond_the_float_range(P, dtype):
+    """KL between scales whose ratio under- or overflows the dtype (1e-200 against 1e200
+    in float64): the log of the ratio still counts in full (scale-only families: −log r
+    plus terms that vanish)."""
+    s = 1e-200 if dtype == np.float64 else 1e-30
+    lo, hi = np.asarray(s, dtype), np.asarray(1 / s, dtype)
+    make = (lambda sc: P(sc)) if P is HalfNormal else (lambda sc: P(np.zeros((), dtype), sc))
+    got = float(kl_divergence(make(lo), make(hi)))
+    rho = mp.mpf(float(lo)) / mp.mpf(float(hi))
+    # the leading terms of each family at loc 0 and scale ratio ρ ≪ 1: −log ρ − 1/2 (Normal,
+    # HalfNormal), −log ρ − 1 (Laplace), −log ρ − γ − 1 + Γ(1 + ρ) (Gumbel); ρ is negligible
+    want = -mp.log(rho) + {Normal: -0.5, HalfNormal: -0.5, Laplace: -1, Gumbel: -mp.euler}[P]
+    assert abs(got - float(want)) <= 1e-6 * float(want), (got, want)

@@ -215,3 +215,45 @@ def test_harmonic_m1():
         want = mp.digamma(mp.mpf(x) + 1) + mp.euler - 1
         got = harmonic_m1(jnp.float64(x))
         assert abs(float(got) - float(want)) <= 1e-15 * abs(float(want)) + 1e-300
+
+
+def _quotient_points(dtype, rng, n=400):
+    """(a, b) over every regime of a/b: near 1 (|a/b − 1| from 1e-7 to 0.6), moderate, a/b
+    under- and overflowing, and near 1 at scales 1e±30."""
+    big = 1e300 if dtype == np.float64 else 1e37
+    b = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), n))
+    near = b * (1 + rng.uniform(-0.6, 0.6, n) * 10.0 ** rng.uniform(-7, 0, n))
+    wide_a, wide_b = np.exp(rng.uniform(-np.log(big), np.log(big), (2, n)))
+    s = np.exp(rng.uniform(np.log(1e-30), np.log(1e30), n))
+    scaled = s * (1 + rng.uniform(-0.6, 0.6, n) * 10.0 ** rng.uniform(-7, 0, n))
+    a = np.concatenate([near, b[::-1], wide_a, scaled]).astype(dtype)
+    b = np.concatenate([b, b, wide_b, s]).astype(dtype)
+    return a, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_phi_quotient_every_ratio(dtype, rng):
+    """r − 1 − log r for r = a/b to 4 ulp wherever it is finite, +inf where it overflows,
+    even where a/b itself under- or overflows; gradients to 4 ulp wherever representable."""
+    a, b = _quotient_points(dtype, rng)
+    got = np.asarray(jax.jit(S.phi_quotient)(a, b), np.float64)
+    ga, gb = (np.asarray(g, np.float64) for g in jax.jit(jax.vmap(jax.grad(S.phi_quotient, (0, 1))))(a, b))
+    top, tiny, eps = float(np.finfo(dtype).max), float(np.finfo(dtype).tiny), float(np.finfo(dtype).eps)
+    for i in range(len(a)):
+        x, y = mp.mpf(float(a[i])), mp.mpf(float(b[i]))
+        r = x / y
+        want = r - 1 - mp.log(r)
+        if want > top:
+            assert got[i] == np.inf, (a[i], b[i], got[i])
+        else:
+            assert abs(got[i] - float(want)) <= 4 * eps * float(want) + 1e-300, (a[i], b[i], got[i], want)
+        for g, w in ((ga[i], (x - y) / (x * y)), (gb[i], -(x - y) / y**2)):
+            if tiny < abs(w) < top:
+                assert abs(g - float(w)) <= 4 * eps * abs(float(w)), (a[i], b[i], g, w)
+
+
+def test_phi_quotient_ends():
+    """+inf at a = 0 and b = 0; 0 with zero gradients at a = b."""
+    out = S.phi_quotient(jnp.array([0.0, 1.0, 2.5]), jnp.array([1.0, 0.0, 2.5]))
+    np.testing.assert_array_equal(out, [np.inf, np.inf, 0.0])
+    np.testing.assert_array_equal(jax.grad(S.phi_quotient, (0, 1))(2.5, 2.5), (0.0, 0.0))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._math import log_prod
-from .._special import expm1mx, phi1p, phi_quotient_logs
+from .._special import expm1mx, phi1p, phi_quotient
 from ..registry import register_kl
 from ._kl_common import C_EXP_NORMAL, pair_params
 from .exponential import Exponential
@@ -29,7 +29,7 @@ def _kl_exponential_exponential(p, q):
         Shape ``broadcast(p.batch_shape, q.batch_shape)``.
     """
     lp, lq = pair_params(p, q, ("rate",), ("rate",))
-    return phi_quotient_logs(lq, lp)
+    return phi_quotient(lq, lp)
 
 
 @register_kl(Exponential, Gumbel, jit=True)

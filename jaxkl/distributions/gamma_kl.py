@@ -22,7 +22,7 @@ import numpy as np
 
 from .._math import HALF_LOG_2PI, two_prod
 from .._math import log1p as _log1p
-from .._special import expm1mx, gamma_kl, phi1p, phi_quotient_logs
+from .._special import expm1mx, gamma_kl, phi1p, phi_quotient
 from ..registry import register_kl
 from ._kl_common import infinite_kl, pair_params
 from .beta import Beta
@@ -136,7 +136,7 @@ def gamma_normal(a, b, mu, sigma, c_a):
     bs = b * sigma
     hi, lo = two_prod(b, mu)
     z = ((a - hi) - lo) / bs  # (a/b − μ)/σ with b·μ exact
-    return c_a + 0.5 * phi_quotient_logs(a, bs * bs) + 0.5 * z * z
+    return c_a + 0.5 * phi_quotient(a, bs * bs) + 0.5 * z * z
 
 
 @register_kl(Gamma, Normal, jit=True)

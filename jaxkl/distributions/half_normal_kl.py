@@ -5,7 +5,7 @@ The method is that of ``normal_kl``.
 
 from __future__ import annotations
 
-from .._special import phi_quotient_poly
+from .._special import phi_quotient
 from ..registry import register_kl
 from .half_normal import HalfNormal
 
@@ -24,4 +24,4 @@ def _kl_halfnormal_halfnormal(p, q):
     (sp,) = p.broadcast_params("scale")
     (sq,) = q.broadcast_params("scale")
     v = (sp - sq) / sq
-    return 0.5 * v * v + phi_quotient_poly(sp, sq)
+    return 0.5 * v * v + phi_quotient(sp, sq)

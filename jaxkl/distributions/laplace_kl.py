@@ -13,7 +13,7 @@ import math
 import jax.numpy as jnp
 
 from .._math import LOG_PI
-from .._special import expm1mx, phi_quotient_poly
+from .._special import expm1mx, phi_quotient
 from ..registry import register_kl
 from ._kl_common import HALF_LINE_OR_INTERVAL, infinite_kl
 from .laplace import Laplace
@@ -37,7 +37,7 @@ def _kl_laplace_laplace(p, q):
     mp, bp = p.broadcast_params("loc", "scale")
     mq, bq = q.broadcast_params("loc", "scale")
     t = jnp.abs(mp - mq) / bp
-    return (bp / bq) * expm1mx(-t) + phi_quotient_poly(bp, bq)
+    return (bp / bq) * expm1mx(-t) + phi_quotient(bp, bq)
 
 
 @register_kl(Laplace, Normal, jit=True)
@@ -56,7 +56,7 @@ def _kl_laplace_normal(p, q):
     b2 = math.sqrt(2.0) * bp
     v = (b2 - sq) / sq
     z = (mp - mq) / sq
-    return 0.5 * (v * v + z * z) + phi_quotient_poly(b2, sq) + _C_LAPLACE_NORMAL
+    return 0.5 * (v * v + z * z) + phi_quotient(b2, sq) + _C_LAPLACE_NORMAL
 
 
 # +inf: Laplace puts mass on the whole real line, each of these q on a half-line or an interval.

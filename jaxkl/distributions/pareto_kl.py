@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from .._math import HALF_LOG_2PI, log_quotient
-from .._special import gamma_stirling_mu, phi1p, phi_quotient_logs
+from .._special import gamma_stirling_mu, phi1p, phi_quotient
 from ..registry import register_kl
 from ._kl_common import C_EXP_NORMAL, infinite_kl, pair_params
 from .beta import Beta
@@ -45,7 +45,7 @@ def _kl_pareto_pareto(p, q):
     """
     m1, a1, m2, a2 = pair_params(p, q, ("scale", "alpha"), ("scale", "alpha"))
     inside = m1 >= m2
-    kl = phi_quotient_logs(a2, a1) + a2 * log_quotient(m1, jnp.where(inside, m2, m1))
+    kl = phi_quotient(a2, a1) + a2 * log_quotient(m1, jnp.where(inside, m2, m1))
     return jnp.where(inside, kl, jnp.inf)
 
 
@@ -69,7 +69,7 @@ def _kl_pareto_exponential(p, q):
     m, alpha, lam = pair_params(p, q, ("scale", "alpha"), ("rate",))
     ok, al = _pareto_alpha(alpha, 1.0)
     w = m * lam * (al / (al - 1.0))
-    kl = phi_quotient_logs(w, jnp.ones_like(w)) + jnp.log(al) + _phi_neg_recip(al, 1.0)
+    kl = phi_quotient(w, jnp.ones_like(w)) + jnp.log(al) + _phi_neg_recip(al, 1.0)
     return jnp.where(ok, kl, jnp.inf)
 
 
@@ -93,7 +93,7 @@ def _kl_pareto_gamma(p, q):
     ok, al = _pareto_alpha(alpha, 1.0)
     w = b * m * (al / (al - 1.0))
     kl = (
-        a * phi_quotient_logs(w, a)
+        a * phi_quotient(w, a)
         + gamma_stirling_mu(a)
         + a * _phi_neg_recip(al, 1.0)
         + (jnp.log(al) - 0.5 * jnp.log(a))
@@ -123,7 +123,7 @@ def _kl_pareto_normal(p, q):
     var_p = m_am1 * m_am1 * (al / (al - 2.0))
     z = ((m - mu) + m_am1) / sigma  # (m_p − μ)/σ with m − μ exact when μ ≈ m
     gap = _phi_neg_recip(al, 1.0) + 0.5 * _phi_neg_recip(al, 2.0) + 1.0 / al + C_EXP_NORMAL
-    kl = 0.5 * phi_quotient_logs(var_p, sigma * sigma) + 0.5 * z * z + gap
+    kl = 0.5 * phi_quotient(var_p, sigma * sigma) + 0.5 * z * z + gap
     return jnp.where(ok, kl, jnp.inf)
 
 
