@@ -144,6 +144,14 @@ def _horner(x: jax.Array, coeffs) -> jax.Array:
     return acc
 
 
+def _mantissa_exponent(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """x = m·2^e with m ∈ [½, 1), read from the bits (x a positive normal number)."""
+    int_t, mant, offset, mask, half = _BITS[np.dtype(x.dtype)]
+    bits = jax.lax.bitcast_convert_type(x, int_t)
+    e = (bits >> mant) - offset
+    return jax.lax.bitcast_convert_type((bits & mask) | half, x.dtype), e
+
+
 @jax.custom_jvp
 def phi_ratio(r: jax.Array, v: jax.Array) -> jax.Array:
     """r − 1 − log r ≥ 0 for r > 0, given ``v`` = r − 1 computed accurately.
@@ -163,11 +171,8 @@ def phi_ratio(r: jax.Array, v: jax.Array) -> jax.Array:
     for the value.
     """
     dtype = np.dtype(r.dtype)
-    int_t, mant, offset, mask, half = _BITS[dtype]
     r = jnp.maximum(r, np.finfo(dtype).tiny)
-    bits = jax.lax.bitcast_convert_type(r, int_t)
-    e = (bits >> mant) - offset
-    m = jax.lax.bitcast_convert_type((bits & mask) | half, dtype)
+    m, e = _mantissa_exponent(r)
     low = m < _SQRT_HALF
     m = jnp.where(low, m + m, m)
     e = jnp.where(low, e - 1, e)
@@ -245,13 +250,6 @@ def phi_step(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:
     return phi_ratio(y2 * inv1, dy * inv1)
 
 
-def _mantissa_exponent(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """x = m·2^e with m ∈ [½, 1), read from the bits (x a positive normal number)."""
-    int_t, mant, offset, mask, half = _BITS[np.dtype(x.dtype)]
-    bits = jax.lax.bitcast_convert_type(x, int_t)
-    return jax.lax.bitcast_convert_type((bits & mask) | half, x.dtype), (bits >> mant) - offset
-
-
 @jax.custom_jvp
 def phi_quotient(a: jax.Array, b: jax.Array, v: jax.Array | None = None) -> jax.Array:
     """r − 1 − log r ≥ 0 for r = a/b (a, b > 0), to a few ulp relative for all a, b.
@@ -293,7 +291,7 @@ def phi_quotient(a: jax.Array, b: jax.Array, v: jax.Array | None = None) -> jax.
 
 @phi_quotient.defjvp
 def _phi_quotient_jvp(primals, tangents):
-    a, b, v = primals
+    a, b, v_given = primals
     da, db, _ = tangents
     # ∂/∂a = (a − b)/(a·b), ∂/∂b = −(a − b)/b²: by v = (a − b)/b near a = b (no cancellation),
     # by 1/b − 1/a and (1 − a/b)/b where a/b is far from 1 (v itself may overflow there).
@@ -304,7 +302,7 @@ def _phi_quotient_jvp(primals, tangents):
     near = jnp.abs(v) <= 1.0
     d_a = jnp.where(near, v * inv_a, inv_b - inv_a)
     d_b = jnp.where(near, -v * inv_b, (1.0 - a * inv_b) * inv_b)
-    return phi_quotient(a, b, v), d_a * da + d_b * db
+    return phi_quotient(a, b, v_given), d_a * da + d_b * db
 
 
 def _xlogx_bregman(y1: jax.Array, y2: jax.Array, dy: jax.Array) -> jax.Array:

@@ -77,7 +77,7 @@ def _kl_gumbel_gumbel(p, q):
     v = (bp - bq) / bq
     a = (mp - mq) / bq
     breg = _lgamma2_bregman(v)
-    return expm1mx(breg + ((1.0 - EULER) * v - a)) + breg + phi_quotient(bp, bq)
+    return expm1mx(breg + ((1.0 - EULER) * v - a)) + breg + phi_quotient(bp, bq, v)
 
 
 @register_kl(Gumbel, Normal, jit=True)
@@ -98,7 +98,7 @@ def _kl_gumbel_normal(p, q):
     sd = _PI_OVER_SQRT6 * bp
     v = (sd - sq) / sq
     z = ((mp - mq) + EULER * bp) / sq
-    return 0.5 * (v * v + z * z) + phi_quotient(sd, sq) + _C_GUMBEL_NORMAL
+    return 0.5 * (v * v + z * z) + phi_quotient(sd, sq, v) + _C_GUMBEL_NORMAL
 
 
 # +inf: Gumbel puts mass on the whole real line, each of these q on a half-line or an interval.

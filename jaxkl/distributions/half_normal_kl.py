@@ -24,4 +24,4 @@ def _kl_halfnormal_halfnormal(p, q):
     (sp,) = p.broadcast_params("scale")
     (sq,) = q.broadcast_params("scale")
     v = (sp - sq) / sq
-    return 0.5 * v * v + phi_quotient(sp, sq)
+    return 0.5 * v * v + phi_quotient(sp, sq, v)

@@ -56,7 +56,7 @@ def _kl_laplace_normal(p, q):
     b2 = math.sqrt(2.0) * bp
     v = (b2 - sq) / sq
     z = (mp - mq) / sq
-    return 0.5 * (v * v + z * z) + phi_quotient(b2, sq) + _C_LAPLACE_NORMAL
+    return 0.5 * (v * v + z * z) + phi_quotient(b2, sq, v) + _C_LAPLACE_NORMAL
 
 
 # +inf: Laplace puts mass on the whole real line, each of these q on a half-line or an interval.

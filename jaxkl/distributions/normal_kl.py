@@ -40,7 +40,7 @@ _C_NORMAL_GUMBEL = 1.0 - HALF_LOG_2PI
 def normal_params_kl(mp, sp, mq, sq):
     """KL(N(mp, sp²) ‖ N(mq, sq²)) = ½v² + (r − 1 − log r) + ½z², r = 1 + v = sp/sq, z = Δμ/sq.
 
-    The middle term is ``phi_quotient(sp, sq)``: a few ulp relative as r → 1 and for scale
+    The middle term is ``phi_quotient(sp, sq, v)``: a few ulp relative as r → 1 and for scale
     ratios beyond the float range. No ``log`` call: this is the hot path of every Gaussian KL.
     """
     inv = 1.0 / sq
@@ -113,7 +113,7 @@ def _kl_normal_gumbel(p, q):
     s = sp / bq
     v = (sp - bq) / bq
     a = (mp - mq) / bq
-    return expm1mx(0.5 * s * s - a) + 0.5 * v * v + phi_quotient(sp, bq) + _C_NORMAL_GUMBEL
+    return expm1mx(0.5 * s * s - a) + 0.5 * v * v + phi_quotient(sp, bq, v) + _C_NORMAL_GUMBEL
 
 
 # +inf: Normal puts mass on the whole real line, each of these q on a half-line or an interval.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import mpmath as mp
 from scipy import stats
-from tables import Case, perturb
+from tables import Case
 
 from jaxkl.distributions import Chi2
 
-from .test_gamma import lu, positive_pair, ref_gamma_gamma
+from .test_gamma import one_parameter_regimes, positive_pair, ref_gamma_gamma
 
 GROUP = "positive"
 FAMILY = Chi2
@@ -20,12 +20,7 @@ def ref_chi2(d1, d2):
 
 
 def chi2_regimes():
-    return {
-        "generic": lambda r: (lu(r, 0.5, 30), lu(r, 0.5, 30)),
-        "near": lambda r: (lambda x: (x, perturb(r, x)))(lu(r, 0.5, 30)),
-        "extreme": lambda r: (lu(r, 1e-3, 2e5), lu(r, 1e-3, 2e5)),
-        "extreme_near": lambda r: (lambda x: (x, perturb(r, x)))(lu(r, 1e-3, 2e5)),
-    }
+    return one_parameter_regimes((0.5, 30), (1e-3, 2e5))
 
 
 DF = ("df",)

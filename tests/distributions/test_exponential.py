@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mpmath as mp
 from scipy import stats
-from tables import Case, perturb
+from tables import Case
 
 from jaxkl.distributions import Exponential, Gumbel, Normal
 
@@ -12,7 +12,7 @@ from .test_gamma import (
     LOC_SCALE,
     gamma_gumbel_regimes,
     gamma_normal_regimes,
-    lu,
+    one_parameter_regimes,
     positive_pair,
     ref_gamma_gumbel,
     ref_gamma_normal,
@@ -28,12 +28,7 @@ def ref_exponential(l1, l2):
 
 
 def exponential_regimes():
-    return {
-        "generic": lambda r: (lu(r, 0.1, 10), lu(r, 0.1, 10)),
-        "near": lambda r: (lambda x: (x, perturb(r, x)))(lu(r, 0.1, 10)),
-        "extreme": lambda r: (lu(r, 1e-4, 1e4), lu(r, 1e-4, 1e4)),
-        "extreme_near": lambda r: (lambda x: (x, perturb(r, x)))(lu(r, 1e-4, 1e4)),
-    }
+    return one_parameter_regimes((0.1, 10), (1e-4, 1e4))
 
 
 RATE = ("rate",)

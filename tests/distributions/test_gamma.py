@@ -55,6 +55,28 @@ def ref_gamma_normal(a, b, mu, sigma):
     return t1 + (a - 1) * mp.digamma(a) + ((a * a + a) / (2 * b * b) - mu * a / b + mu * mu / 2) / v
 
 
+def one_parameter_regimes(generic: tuple[float, float], extreme: tuple[float, float]) -> dict:
+    """Regimes of a same-family pair with one parameter: p and q log-uniform in ``generic``
+    or ``extreme``, or q = p·(1 ± δ) (``perturb``)."""
+    return {
+        "generic": lambda r: (lu(r, *generic), lu(r, *generic)),
+        "near": lambda r: (lambda x: (x, perturb(r, x)))(lu(r, *generic)),
+        "extreme": lambda r: (lu(r, *extreme), lu(r, *extreme)),
+        "extreme_near": lambda r: (lambda x: (x, perturb(r, x)))(lu(r, *extreme)),
+    }
+
+
+def moment_fit_regimes(draw) -> dict:
+    """The four regimes of a Gamma-family p against a q fitted to its moments, from
+    ``draw(r, lo_a, hi_a, lo_b, hi_b, near)``."""
+    return {
+        "generic": lambda r: draw(r, 0.3, 10, 0.2, 5, False),
+        "near": lambda r: draw(r, 0.3, 10, 0.2, 5, True),
+        "extreme": lambda r: draw(r, 1e-3, 1e5, 1e-4, 1e4, False),
+        "extreme_near": lambda r: draw(r, 1e-3, 1e5, 1e-4, 1e4, True),
+    }
+
+
 def gamma_regimes(lo_a=1e-3):
     return {
         "generic": lambda r: (lu(r, 0.1, 20), lu(r, 0.1, 10), lu(r, 0.1, 20), lu(r, 0.1, 10)),
@@ -78,12 +100,7 @@ def gamma_normal_regimes(exponential: bool):
             mu, sigma = m + s * r.normal(scale=2.0, size=N), s * lu(r, 0.2, 5.0)
         return (b, mu, sigma) if exponential else (a, b, mu, sigma)
 
-    return {
-        "generic": lambda r: draw(r, 0.3, 10, 0.2, 5, False),
-        "near": lambda r: draw(r, 0.3, 10, 0.2, 5, True),
-        "extreme": lambda r: draw(r, 1e-3, 1e5, 1e-4, 1e4, False),
-        "extreme_near": lambda r: draw(r, 1e-3, 1e5, 1e-4, 1e4, True),
-    }
+    return moment_fit_regimes(draw)
 
 
 def gamma_gumbel_regimes(exponential: bool):
@@ -99,12 +116,7 @@ def gamma_gumbel_regimes(exponential: bool):
             mu = a / b + s * r.normal(scale=2.0, size=N)
         return (b, mu, beta) if exponential else (a, b, mu, beta)
 
-    return {
-        "generic": lambda r: draw(r, 0.3, 10, 0.2, 5, False),
-        "near": lambda r: draw(r, 0.3, 10, 0.2, 5, True),
-        "extreme": lambda r: draw(r, 1e-3, 1e5, 1e-4, 1e4, False),
-        "extreme_near": lambda r: draw(r, 1e-3, 1e5, 1e-4, 1e4, True),
-    }
+    return moment_fit_regimes(draw)
 
 
 GAMMA = ("concentration", "rate")
