@@ -24,8 +24,10 @@ from ._factor import cholesky
 
 __all__ = [
     "assert_same_event_size",
+    "constraint_holds",
     "normalize_axis",
     "probability_tolerance",
+    "symmetric",
     "validate_params",
     "validate_probabilities",
 ]
@@ -177,51 +179,110 @@ def validate_probabilities(fn: str, arrays: dict, axis: int, where: jax.Array | 
     jax.debug.callback(raise_if, jnp.stack(flags), tuple(messages))
 
 
-# Constraint name -> (element-wise predicate, description). "simplex" is checked along the last axis.
+def symmetric(v: jax.Array) -> jax.Array:
+    """Where a matrix ``v`` ``[..., d, d]`` is symmetric to rounding: |v − vᵀ| within
+    64·d·eps of its largest entry (the rounding of a product A·Aᵀ, far below any
+    asymmetry that is a mistake). One flag per matrix.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.checks import symmetric
+        >>> symmetric(jnp.array([[[2.0, 0.5], [0.5, 1.0]], [[2.0, 0.5], [0.6, 1.0]]])).tolist()
+        [True, False]
+    """
+    tol = 64 * v.shape[-1] * jnp.finfo(v.dtype).eps * jnp.max(jnp.abs(v), axis=(-2, -1), keepdims=True)
+    return jnp.all(jnp.abs(v - jnp.swapaxes(v, -1, -2)) <= tol, axis=(-2, -1))
+
+
+def _simplex(v: jax.Array) -> jax.Array:
+    total = jnp.sum(_at_least_float32(v), axis=-1)
+    tol = probability_tolerance(total.dtype, v.shape[-1])
+    return jnp.all((v >= 0) & (v <= 1), axis=-1) & (jnp.abs(total - 1) <= tol)
+
+
+def _at_least_float32(v: jax.Array) -> jax.Array:
+    return v.astype(jnp.promote_types(v.dtype, jnp.float32))
+
+
+def _diagonal(v: jax.Array) -> jax.Array:
+    return jnp.diagonal(v, axis1=-2, axis2=-1)
+
+
+# Constraint name -> (predicate, core dims, description). A predicate reads the last ``core``
+# axes of a parameter (a probability vector, a matrix) and returns one flag per remaining
+# entry; NaN fails every constraint.
 _CONSTRAINTS = {
-    "real": (lambda v: jnp.isfinite(v), "finite"),
-    "positive": (lambda v: (v > 0) & jnp.isfinite(v), "positive and finite"),
-    "nonnegative": (lambda v: (v >= 0) & jnp.isfinite(v), "non-negative and finite"),
-    "unit_interval": (lambda v: (v >= 0) & (v <= 1), "in [0, 1]"),
-    "open_unit_interval": (lambda v: (v > 0) & (v < 1), "in (0, 1)"),
-    "half_open_unit_interval": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
-    "nonnegative_integer": (lambda v: (v >= 0) & (v == jnp.floor(v)) & jnp.isfinite(v), "a non-negative integer"),
-    "positive_integer": (lambda v: (v >= 1) & (v == jnp.floor(v)) & jnp.isfinite(v), "a positive integer"),
-    "real_or_inf": (lambda v: ~jnp.isnan(v), "a real number or ±inf (not NaN)"),
-    "logits": (lambda v: ~jnp.isnan(v) & (v < jnp.inf), "a logit: real or -inf"),
-    # SPD: symmetric (to a few ulp of the largest entry) and a Cholesky factorization exists
-    # (cholesky returns NaN where it fails).
+    "real": (jnp.isfinite, 0, "finite"),
+    "positive": (lambda v: (v > 0) & jnp.isfinite(v), 0, "positive and finite"),
+    "nonnegative": (lambda v: (v >= 0) & jnp.isfinite(v), 0, "non-negative and finite"),
+    "nonzero": (lambda v: (v != 0) & jnp.isfinite(v), 0, "non-zero and finite"),
+    "unit_interval": (lambda v: (v >= 0) & (v <= 1), 0, "in [0, 1]"),
+    "open_unit_interval": (lambda v: (v > 0) & (v < 1), 0, "in (0, 1)"),
+    "half_open_unit_interval": (lambda v: (v > 0) & (v <= 1), 0, "in (0, 1]"),
+    "nonnegative_integer": (
+        lambda v: (v >= 0) & (v == jnp.floor(v)) & jnp.isfinite(v),
+        0,
+        "a non-negative integer",
+    ),
+    "positive_integer": (lambda v: (v >= 1) & (v == jnp.floor(v)) & jnp.isfinite(v), 0, "a positive integer"),
+    "real_or_inf": (lambda v: ~jnp.isnan(v), 0, "a real number or ±inf (not NaN)"),
+    "logits": (lambda v: ~jnp.isnan(v) & (v < jnp.inf), 0, "a logit: real or -inf"),
+    "simplex": (_simplex, 1, "a probability vector along its last axis (entries in [0, 1] summing to 1)"),
+    # symmetric (to the rounding of a product A·Aᵀ) and a Cholesky factorization exists
+    # (cholesky returns NaN where it fails)
     "positive_definite": (
         lambda v: (
-            jnp.all(jnp.isfinite(cholesky(v)), axis=(-2, -1))
-            & jnp.all(
-                jnp.abs(v - jnp.swapaxes(v, -1, -2))
-                <= 8 * jnp.finfo(v.dtype).eps * jnp.max(jnp.abs(v), axis=(-2, -1), keepdims=True),
-                axis=(-2, -1),
-            )
+            symmetric(v)
+            & jnp.all(jnp.isfinite(cholesky(v.astype(jnp.promote_types(v.dtype, jnp.float32)))), axis=(-2, -1))
         ),
+        2,
         "a symmetric positive-definite matrix",
     ),
-    "lower_cholesky": (
-        lambda v: (
-            jnp.all(jnp.triu(v, 1) == 0, axis=(-2, -1))
-            & jnp.all(jnp.diagonal(v, axis1=-2, axis2=-1) > 0, axis=-1)
-            & jnp.all(jnp.isfinite(v), axis=(-2, -1))
-        ),
-        "lower triangular with a positive diagonal",
+    # a square root of L·Lᵀ: its lower triangle is read (the upper one is ignored), and any
+    # sign of the diagonal gives the same L·Lᵀ; singular (a zero on the diagonal) is out
+    "nonsingular_tril": (
+        lambda v: jnp.all(jnp.isfinite(jnp.tril(v)), axis=(-2, -1)) & jnp.all(_diagonal(v) != 0, axis=-1),
+        2,
+        "a lower-triangular matrix with a non-zero diagonal (finite)",
     ),
 }
 
 
-def validate_params(cls_name: str, params: dict) -> None:
+def constraint_holds(constraint: str, v: jax.Array, event_ndims: int = 0) -> jax.Array:
+    """Where a parameter satisfies ``constraint``: one flag per batch entry.
+
+    ``v`` is the parameter, whose last ``event_ndims`` axes belong to the event (a
+    probability vector: 1; a matrix: 2); the flag is ``True`` where every entry of the
+    event satisfies the constraint (for ``simplex`` and the matrix constraints, where the
+    vector or matrix does). See ``validate_params`` for the constraint names.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from jaxkl.checks import constraint_holds
+        >>> constraint_holds("positive", jnp.array([1.0, 0.0, -1.0, jnp.nan])).tolist()
+        [True, False, False, False]
+        >>> constraint_holds("simplex", jnp.array([[0.5, 0.5], [0.5, 0.6]]), event_ndims=1).tolist()
+        [True, False]
+    """
+    pred, core, _ = _CONSTRAINTS[constraint]
+    flag = pred(v)
+    extra = event_ndims - core
+    return jnp.all(flag, axis=tuple(range(-extra, 0))) if extra > 0 else flag
+
+
+def validate_params(cls_name: str, params: dict, relations: tuple = ()) -> None:
     """Opt-in check of distribution parameters (``validate_args=True``).
 
     ``params`` maps a parameter name to ``(array, constraint)`` with ``constraint`` one of
-    ``real``, ``positive``, ``nonnegative``, ``unit_interval``, ``open_unit_interval``,
-    ``half_open_unit_interval``, ``nonnegative_integer``, ``positive_integer``,
-    ``real_or_inf``, ``logits``, ``positive_definite`` (symmetric, with a Cholesky factor),
-    ``lower_cholesky`` (lower triangular, positive diagonal) or ``simplex`` (entries in
-    [0, 1] summing to 1 along the last axis). Every parameter is reduced to one flag on the
+    ``real`` (finite), ``positive``, ``nonnegative``, ``nonzero``, ``unit_interval``,
+    ``open_unit_interval``, ``half_open_unit_interval``, ``nonnegative_integer``,
+    ``positive_integer``, ``real_or_inf``, ``logits`` (real or −inf), ``simplex`` (entries in
+    [0, 1] summing to 1 along the last axis, within ``probability_tolerance``),
+    ``positive_definite`` (symmetric to rounding, with a Cholesky factor) or
+    ``nonsingular_tril`` (a finite lower triangle with no zero on its diagonal); the same
+    predicates as ``constraint_holds``, which the distributions' ``in_domain`` reads, so a
+    parameter that passes here is one whose methods give numbers, and one that fails is
+    one they give NaN for. Every parameter is reduced to one flag on the
     device and all flags travel to the host in one callback (cost: one pass over the
     parameters and one host round trip per construction); eagerly the failure is a
     ``ValueError`` naming the parameter and the constraint, under jit a
@@ -230,6 +291,8 @@ def validate_params(cls_name: str, params: dict) -> None:
     Args:
         cls_name: the distribution's class name, for the message.
         params: maps a parameter name to ``(array, constraint)``.
+        relations: pairs ``(flags, message)`` of constraints between parameters (``low <
+            high``): a failure where any flag is ``False``.
 
     Raises:
         ValueError: eagerly, for a parameter that violates its constraint.
@@ -245,14 +308,10 @@ def validate_params(cls_name: str, params: dict) -> None:
     flags, messages = [], []
     for name, (v, constraint) in params.items():
         v = jnp.asarray(v)
-        if constraint == "simplex":
-            tol = probability_tolerance(jnp.promote_types(v.dtype, jnp.float32), v.shape[-1] if v.ndim else 1)
-            ok = jnp.all((v >= 0) & (v <= 1)) & jnp.all(jnp.abs(jnp.sum(v, axis=-1) - 1) <= tol)
-            text = "a probability vector along its last axis (entries in [0, 1] summing to 1)"
-        else:
-            pred, text = _CONSTRAINTS[constraint]
-            ok = jnp.all(pred(v))
-        flags.append(~ok)
-        messages.append(f"{cls_name}: `{name.lstrip('_')}` must be {text}")
+        flags.append(~jnp.all(constraint_holds(constraint, v)))
+        messages.append(f"{cls_name}: `{name.lstrip('_')}` must be {_CONSTRAINTS[constraint][2]}")
+    for ok, message in relations:
+        flags.append(~jnp.all(ok))
+        messages.append(f"{cls_name}: {message}")
     if flags:
         jax.debug.callback(raise_if, jnp.stack(flags), tuple(messages))

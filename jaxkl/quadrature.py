@@ -57,7 +57,7 @@ import numpy as np
 
 from ._math import LOG_PI, compute_dtype
 from ._special import expm1mx
-from .distributions._base import Distribution
+from .distributions._base import Distribution, nan_outside_domain
 from .distributions._support import CIRCLE, DISCRETE, INTERVAL, LOWER, REAL, Support, x_of_y, y_of_x
 from .interop import convert_foreign
 
@@ -313,7 +313,8 @@ def _quadrature_kl(p: Distribution, q: Distribution, num_nodes: int | None) -> j
     out_q = jnp.any(live & qinf, axis=(0, 1))
     res = jnp.where(out_q, jnp.inf, res)
     res = jnp.where(_support_mismatch(lo, hi, loq, hiq, dt, batch, circular, q), jnp.inf, res)
-    return res
+    # the domain policy (Distribution.in_domain): NaN, not the quadrature of NaN densities
+    return nan_outside_domain(p.in_domain() & q.in_domain(), res)
 
 
 def _support_mismatch(lo, hi, loq, hiq, dt, batch, circular, q):

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from ._math import jit_entry
-from .distributions._base import Distribution
+from .distributions._base import Distribution, nan_outside_domain
 from .interop import convert_foreign
 
 __all__ = ["kl_divergence", "register_kl", "registered_pairs"]
@@ -200,9 +200,22 @@ def _broadcast_chunks(d, batch_shape: tuple[int, ...], size: int, chunks: int):
     )
 
 
+def _in_domain(fn: Callable) -> Callable:
+    """``fn(p, q)`` with the domain policy: NaN where p or q lies outside its parameters'
+    domain (``Distribution.in_domain``), whatever the formula gives there."""
+
+    def kl(p, q):
+        out = fn(p, q)
+        if isinstance(p, Distribution) and isinstance(q, Distribution):
+            out = nan_outside_domain(p.in_domain() & q.in_domain(), out)
+        return out
+
+    return kl
+
+
 def _apply(entry: _Entry, p, q):
     """``entry.fn(p, q)``; chunk by chunk on CPU for large batches if the entry asks for it (same values)."""
-    fn = entry.fn
+    fn = _in_domain(entry.fn)
     if not entry.cpu_chunked:
         return fn(p, q)
     if not (isinstance(p, Distribution) and isinstance(q, Distribution)) or jax.default_backend() != "cpu":

@@ -351,6 +351,12 @@ def rel_errors(got, want) -> np.ndarray:
     return np.abs(got - want) / np.abs(want)
 
 
+def on_simplex(x):
+    """``x`` moved along (1, …, 1) to sum to 1 on its last axis: probabilities whose
+    random-direction differences (``jax.test_util.check_grads``) stay in their domain."""
+    return x - (x.sum(axis=-1, keepdims=True) - 1.0) / x.shape[-1]
+
+
 def round_trip(d):
     """``d`` flattened and rebuilt as a pytree: the same type and shapes."""
     import jax
@@ -392,4 +398,25 @@ def pairs() -> list[Pair]:
             out.append(pair)
     ids = [p.id for p in out]
     assert len(ids) == len(set(ids)), ids
+    return out
+
+
+def domain_points(module) -> list[dict]:
+    """Valid parameter points of a family module's class, one per parameterization: the
+    module's ``DOMAIN_POINTS``, else its ``CASE`` point (seeded from the family's name); a
+    point given by ``probs`` is joined by the same distribution given by ``logits``."""
+    points = getattr(module, "DOMAIN_POINTS", None)
+    if points is None:
+        case = getattr(module, "CASE", None)
+        if case is None:
+            return []
+        points = [case.params(np.random.default_rng(seed(module.FAMILY.__name__, "domain")))]
+    out = []
+    for point in points:
+        out.append(point)
+        constraints = module.FAMILY.arg_constraints
+        if "probs" in point and "_logits" in constraints and not getattr(module, "DOMAIN_POINTS", None):
+            p = np.asarray(point["probs"], np.float64)
+            logits = np.log(p) if constraints["_probs"] == "simplex" else np.log(p) - np.log1p(-p)
+            out.append({**{k: v for k, v in point.items() if k != "probs"}, "logits": logits})
     return out

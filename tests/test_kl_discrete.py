@@ -23,6 +23,7 @@ from discrete_refs import (
 )
 from jax.test_util import check_grads
 from scipy import stats
+from tables import on_simplex
 
 from jaxkl.distributions import Bernoulli, Binomial, Categorical, Delta, Geometric, Normal, OneHotCategorical, Poisson
 
@@ -97,8 +98,8 @@ INTERIOR = [
     ("poisson_bernoulli_zero", lambda a: Poisson(a * 0.0), lambda b: Bernoulli(probs=b), 1.0, 0.4),
     (
         "categorical_probs",
-        lambda a: Categorical(probs=a),
-        lambda b: Categorical(probs=b),
+        lambda a: Categorical(probs=on_simplex(a)),  # probabilities stay in their domain
+        lambda b: Categorical(probs=on_simplex(b)),
         np.array([0.2, 0.3, 0.5]),
         np.array([0.4, 0.4, 0.2]),
     ),
@@ -112,7 +113,7 @@ INTERIOR = [
     (
         "onehot_mixed",
         lambda a: OneHotCategorical(logits=a),
-        lambda b: OneHotCategorical(probs=b),
+        lambda b: OneHotCategorical(probs=on_simplex(b)),
         np.array([0.2, -1.3, 0.5]),
         np.array([0.4, 0.4, 0.2]),
     ),

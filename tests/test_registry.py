@@ -173,36 +173,51 @@ def test_infinite_pairs(P, Q, rng):
             assert np.all(np.asarray(leaf) == 0.0), (P, Q, g)
 
 
+def _directions(cls, name: str, shape: tuple) -> list:
+    """The directions of the finite differences of parameter ``name``: the unit vectors, or
+    for a probability vector e_i − e_(i+1) along its last axis (a step that stays a
+    probability vector: its domain)."""
+    units = []
+    for i in np.ndindex(shape):
+        u = np.zeros(shape)
+        u[i] = 1.0
+        units.append(u)
+    if cls.arg_constraints.get("_" + name) != "simplex":
+        return units
+    return [u - np.roll(u, 1, axis=-1) for u, i in zip(units, np.ndindex(shape)) if i[-1] < shape[-1] - 1]
+
+
 @pytest.mark.parametrize("P,Q", PAIRS, ids=IDS)
 def test_gradients(P, Q, rng):
     """The gradient with respect to every parameter entry of both, at an interior point,
     against central differences of the value (float64), from the module's compiled batch:
-    the point and its difference stencil x ± h·max(1, |x_i|)·e_i, ``BATCH`` rows per call."""
+    the point and its difference stencil x ± h·max(1, |x_i|)·u (``_directions``), ``BATCH`` rows per call."""
     point = {"p": CASES[P].params(rng), "q": CASES[Q].params(rng)}
     while not _covered(P, point["p"], Q, point["q"]):  # an interior point of the finite region
         point = {"p": CASES[P].params(rng), "q": CASES[Q].params(rng)}
+    classes = {"p": P, "q": Q}
+    # (side, parameter, direction): unit steps, and along the simplex (e_i − e_(i+1), the sum
+    # kept) for probability vectors, whose domain a unit step leaves
     entries = [
-        (side, k, i)
+        (side, k, u)
         for side in ("p", "q")
         for k, v in point[side].items()
         if k not in NON_DIFF
-        for i in np.ndindex(np.shape(v))
+        for u in _directions(classes[side], k, np.shape(v))
     ]
     rows, steps = [point], []
-    for side, k, i in entries:
+    for side, k, u in entries:
         x = np.array(point[side][k], np.float64)
-        h = FD_H * max(1.0, abs(float(x[i])))
+        h = FD_H * max(1.0, float(np.max(np.abs(x[u != 0]))))
         steps.append(h)
         for sgn in (1.0, -1.0):
-            y = x.copy()
-            y[i] += sgn * h
-            rows.append({**point, side: {**point[side], k: y}})
+            rows.append({**point, side: {**point[side], k: x + sgn * h * u}})
     stacked = [
         {k: np.stack([np.asarray(r[side][k], np.float64) for r in rows]) for k in point[side]} for side in ("p", "q")
     ]
     vals, _, grads = call_rows(P, Q, *stacked)
     assert np.isfinite(vals[0])
-    analytic = np.array([grads[0 if side == "p" else 1][k][(0, *i)] for side, k, i in entries])
+    analytic = np.array([np.sum(np.asarray(grads[0 if side == "p" else 1][k][0]) * u) for side, k, u in entries])
     assert np.all(np.isfinite(analytic)), analytic
     # A step that leaves q's support (Delta's point, Pareto's scale) makes the KL infinite:
     # no central difference there.

@@ -9,7 +9,9 @@ specs) in the leaves."""
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, cast, get_origin, overload
 
 import jax
@@ -29,6 +31,9 @@ __all__ = [
     "Static",
     "check_one_of",
     "is_integer",
+    "matrix_constraints",
+    "matrix_in_domain",
+    "nan_outside_domain",
     "promote_params",
     "real_dtype",
     "value_array",
@@ -96,6 +101,34 @@ def promote_params(cls_name: str, **params: ArrayLike | None) -> list[Any]:
     return [None if v is None else jnp.asarray(v, dt) for v in params.values()]
 
 
+# The methods the domain policy covers (``Distribution.in_domain``).
+_DOMAIN_MASKED = ("log_prob", "sample", "entropy", "mean", "variance")
+
+
+def nan_outside_domain(ok: jax.Array, out: jax.Array, event_ndims: int = 0) -> jax.Array:
+    """``out`` where ``ok``, NaN elsewhere (−1 for integers, which have no NaN; −1 lies
+    outside every discrete support). ``ok`` holds one flag per batch entry; ``out`` has the
+    batch shape (trailing) followed by ``event_ndims`` event axes."""
+    ok = jnp.asarray(ok)
+    if event_ndims:
+        ok = ok.reshape(ok.shape + (1,) * event_ndims)
+    fill = jnp.nan if jnp.issubdtype(out.dtype, jnp.inexact) else -1
+    return jnp.where(ok, out, jnp.asarray(fill, out.dtype))
+
+
+def _domain_masked(method: Callable) -> Callable:
+    """``method`` with the domain policy: NaN where the distribution is out of its domain."""
+    trailing_event = method.__name__ in ("sample", "mean", "variance")
+
+    @functools.wraps(method)
+    def masked(self, *args, **kwargs):
+        out = method(self, *args, **kwargs)
+        return nan_outside_domain(self.in_domain(), jnp.asarray(out), len(self.event_shape) if trailing_event else 0)
+
+    masked._domain_masked = True  # type: ignore[attr-defined]
+    return masked
+
+
 class Distribution:
     """Base class of jaxkl's distributions.
 
@@ -156,8 +189,15 @@ class Distribution:
 
     _params: ClassVar[tuple[str, ...]] = ()
     _static: ClassVar[tuple[str, ...]] = ()
-    # name -> constraint, checked by ``validate_args=True`` (see checks.validate_params)
+    # name -> constraint (see checks.constraint_holds): the parameter's domain, read by
+    # ``in_domain`` (NaN outside it) and checked by ``validate_args=True``
     arg_constraints: ClassVar[dict[str, str]] = {}
+    # name -> the reading of a parameter the formulas use, applied by ``broadcast_params``
+    # where a parameter has several representations of one distribution (a scale matrix's
+    # square root up to the signs of its columns): every method sees the one reading
+    _readings: ClassVar[dict[str, Callable[[jax.Array], jax.Array]]] = {}
+    # what ``_relations`` requires, for the ``validate_args`` message ("" where nothing)
+    _relation_message: ClassVar[str] = ""
     reparameterized: ClassVar[bool] = False
     event_ndims: ClassVar[int] = 0
     # algebraic tails in the coordinate of the support (see ``_support``): the quadrature
@@ -182,6 +222,14 @@ class Distribution:
             lambda aux, leaves: cls._rebuild(aux, leaves),
             lambda d: (tuple(getattr(d, n) for n in type(d)._params), tuple(getattr(d, n) for n in type(d)._static)),
         )
+        # The domain policy, in one place: every method a family defines returns NaN (−1 for
+        # integer samples) where a parameter lies outside its domain (``in_domain``).
+        for name in _DOMAIN_MASKED:
+            attr = cls.__dict__.get(name)
+            if isinstance(attr, property) and attr.fget is not None and not hasattr(attr.fget, "_domain_masked"):
+                setattr(cls, name, property(_domain_masked(attr.fget), doc=attr.__doc__))
+            elif callable(attr) and not hasattr(attr, "_domain_masked"):
+                setattr(cls, name, _domain_masked(attr))
 
     @classmethod
     def _rebuild(cls, aux, leaves):
@@ -220,7 +268,43 @@ class Distribution:
             checks.validate_params(
                 type(self).__name__,
                 {n: (getattr(self, n), c) for n, c in self.arg_constraints.items() if getattr(self, n) is not None},
+                self._relation_checks(),
             )
+
+    def _relation_checks(self) -> tuple:
+        """``((flags, message),)`` for ``validate_params`` where the family has ``_relations``."""
+        return ((self._relations(), self._relation_message),) if self._relation_message else ()
+
+    def in_domain(self) -> jax.Array:
+        """Where the parameters lie in their domain: a boolean array broadcastable to
+        ``batch_shape``.
+
+        Every parameter must satisfy its constraint in ``arg_constraints`` (finite, positive,
+        a probability vector, ...; NaN never does), and the parameters their relations
+        (``_relations``, for instance ``low < high``). Outside the domain every method —
+        ``log_prob``, ``sample``, ``entropy``, ``mean``, ``variance`` — and every closed-form
+        KL the distribution takes part in give NaN, never a finite number: the policy is
+        applied here, once for every family. ``validate_args=True`` raises instead, naming the
+        parameter.
+
+        Examples:
+            >>> import jax.numpy as jnp
+            >>> from jaxkl.distributions import Normal
+            >>> d = Normal(0.0, jnp.array([1.0, -1.0, 0.0]))
+            >>> d.in_domain().tolist(), d.entropy().tolist()[1:]
+            ([True, False, False], [nan, nan])
+        """
+        ok = self._relations()
+        for name, constraint in self.arg_constraints.items():
+            v = getattr(self, name)
+            if v is not None:
+                ok = ok & checks.constraint_holds(constraint, jnp.asarray(v), self._param_event_ndims(name))
+        return ok
+
+    def _relations(self) -> jax.Array:
+        """Constraints between parameters (``low < high``), one flag per batch entry; a family
+        with such a constraint overrides this and states it in ``_relation_message``."""
+        return jnp.asarray(True)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable; build a new one instead of setting `{name}`")
@@ -279,6 +363,8 @@ class Distribution:
         out = []
         for n in names:
             v = jnp.asarray(getattr(self, n), dt)
+            if n in self._readings:
+                v = self._readings[n](v)
             nd = self._param_event_ndims(n)
             out.append(jnp.broadcast_to(v, shape + v.shape[v.ndim - nd :] if nd else shape))
         return out
@@ -427,6 +513,22 @@ class HalfScale(Distribution):
     def sample(self, key: jax.Array, sample_shape=()) -> jax.Array:
         (scale,) = self.broadcast_params("scale")
         return scale * jnp.abs(self._standard_sample(key, self._sample_shape(sample_shape)))
+
+
+def matrix_constraints(matrix: str, inverse: str, tril: str) -> dict[str, str]:
+    """``arg_constraints`` of a matrix given as itself, its inverse or a triangular square
+    root (exactly one of the three fields is set)."""
+    return {matrix: "positive_definite", inverse: "positive_definite", tril: "nonsingular_tril"}
+
+
+def matrix_in_domain(parameterization: str, given: jax.Array, factor: Callable[[], jax.Array]) -> jax.Array:
+    """Where a matrix parameter lies in its domain, one flag per matrix: a ``scale_tril``
+    with no zero on its diagonal (``nonsingular_tril``), or a symmetric matrix whose Cholesky
+    factor ``factor()`` exists. ``factor`` is the one the formulas compute, so a compiled
+    method factorizes once."""
+    if parameterization == "scale_tril":
+        return checks.constraint_holds("nonsingular_tril", given, 2)
+    return checks.symmetric(given) & jnp.all(jnp.isfinite(factor()), axis=(-2, -1))
 
 
 def value_array(d: Distribution, x: ArrayLike) -> jax.Array:

@@ -50,6 +50,7 @@ class BinaryParams(ProbsOrLogits, Distribution):
                     for n, c in self.arg_constraints.items()
                     if getattr(self, n) is not None
                 },
+                self._relation_checks(),
             )
 
     def __repr__(self) -> str:

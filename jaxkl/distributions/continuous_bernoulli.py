@@ -152,9 +152,9 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     for how every quantity stays accurate near λ = ½, where the textbook forms are 0/0.
 
     Args:
-        probs: λ ∈ (0, 1); 0 and 1 (point masses) are clamped to the nearest interior value,
-            as in torch.
-        logits: η ∈ ℝ (give exactly one of ``probs`` and ``logits``).
+        probs: λ ∈ (0, 1); 0 and 1 (point masses, not continuous Bernoullis) are outside the
+            domain: every method and KL gives NaN there.
+        logits: η ∈ ℝ, finite (give exactly one of ``probs`` and ``logits``).
         validate_args: check the parameter constraint (one host round trip).
 
     ``sample`` is reparameterized by the inverse CDF, X = log1p(U·(e^η − 1))/η, evaluated on
@@ -189,8 +189,9 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def logits(self) -> jax.Array:
         """η = logit(λ) in the compute dtype (computed accurately from ``probs`` if those were given).
 
-        λ = 0 or 1 (and η = ±inf) are degenerate point masses; as in torch they are clamped to
-        the nearest interior value, λ ∈ [tiny, 1 − eps/2] (η ∈ [log tiny, log(2/eps)] roughly).
+        The formulas read η in [log tiny, log(2/eps)] (λ in [tiny, 1 − eps/2]): a subnormal λ
+        is read as ``tiny`` and η beyond log(2/eps) as log(2/eps). λ = 0 or 1 (η = ±inf) are
+        outside the domain (NaN from every method).
         """
         dt = self.dtype
         fi = np.finfo(dt)

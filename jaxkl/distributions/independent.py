@@ -60,6 +60,11 @@ class Independent(Distribution):
     def arg_constraints(self) -> dict:  # type: ignore[override]
         return {}
 
+    def in_domain(self) -> jax.Array:
+        """The base distribution's domain, every reinterpreted entry inside it."""
+        ok = jnp.broadcast_to(self.base_dist.in_domain(), self.base_dist.batch_shape)
+        return jnp.all(ok, axis=tuple(range(-self.reinterpreted_batch_ndims, 0)))
+
     def __repr__(self) -> str:
         return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
 

@@ -145,6 +145,12 @@ class MixtureSameFamily(Distribution):
     def _param_arrays(self) -> list:
         return jax.tree.leaves((self.mixing_distribution, self.component_distribution))
 
+    def in_domain(self) -> jax.Array:
+        """The mixing distribution's domain, and every component's."""
+        comp = self.component_distribution
+        ok = jnp.all(jnp.broadcast_to(comp.in_domain(), comp.batch_shape), axis=-1)
+        return ok & self.mixing_distribution.in_domain()
+
     @property
     def num_components(self) -> int:
         return self.mixing_distribution.num_categories

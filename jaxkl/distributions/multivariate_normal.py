@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._factor import cholesky, tril_inverse, tril_solve
+from .. import checks
+from .._factor import cholesky, positive_diagonal, tril_inverse, tril_solve
 from .._math import LOG_2PI
-from ._base import Distribution, promote_params
+from ._base import Distribution, matrix_constraints, matrix_in_domain, promote_params
 
 __all__ = ["MultivariateNormal"]
 
@@ -79,10 +80,15 @@ class MultivariateNormal(Distribution):
         loc: mean μ, ``[..., d]``.
         covariance_matrix: Σ, ``[..., d, d]`` symmetric positive definite; or
         precision_matrix: Σ⁻¹, ``[..., d, d]``; or
-        scale_tril: the lower Cholesky factor L of Σ = L Lᵀ, ``[..., d, d]`` (positive
-            diagonal; the upper triangle is ignored). Exactly one of the three.
+        scale_tril: a lower-triangular square root L of Σ = L Lᵀ, ``[..., d, d]``: the upper
+            triangle is ignored, and a negative diagonal entry is read as the same Σ (L with
+            that column negated, the Cholesky factor). Exactly one of the three.
         validate_args: check that ``loc`` is finite and the matrix symmetric positive definite
-            (``scale_tril``: lower triangular with a positive diagonal); one host round trip.
+            (``scale_tril``: no zero on the diagonal); one host round trip.
+
+    Domain: outside it (a non-finite ``loc``; a matrix that is not symmetric to rounding or
+    not positive definite; a ``scale_tril`` with a zero on its diagonal or a non-finite
+    entry in its lower triangle) every method and every KL gives NaN.
 
     The parameterization given is stored; the other two are derived properties. The batch
     shape is the broadcast of ``loc.shape[:-1]`` and the matrix's ``shape[:-2]``.
@@ -103,12 +109,8 @@ class MultivariateNormal(Distribution):
     _covariance_matrix: jax.Array | None
     _precision_matrix: jax.Array | None
     _scale_tril: jax.Array | None
-    arg_constraints = {
-        "loc": "real",
-        "_covariance_matrix": "positive_definite",
-        "_precision_matrix": "positive_definite",
-        "_scale_tril": "lower_cholesky",
-    }
+    arg_constraints = {"loc": "real", **matrix_constraints("_covariance_matrix", "_precision_matrix", "_scale_tril")}
+    _readings = {"_scale_tril": positive_diagonal}
     reparameterized = True
 
     def __init__(
@@ -155,6 +157,12 @@ class MultivariateNormal(Distribution):
     @property
     def event_shape(self) -> tuple[int, ...]:
         return (self.loc.shape[-1],)
+
+    def in_domain(self) -> jax.Array:
+        given = cast(jax.Array, getattr(self, "_" + self.parameterization))
+        return checks.constraint_holds("real", self.loc, 1) & matrix_in_domain(
+            self.parameterization, given, lambda: self.scale_tril
+        )
 
     @property
     def parameterization(self) -> str:

@@ -19,8 +19,13 @@ class MultivariateNormalDiag(Distribution):
 
     Args:
         loc: mean μ, ``[..., d]``.
-        scale_diag: standard deviations σ, ``[..., d]``, positive.
+        scale_diag: the diagonal of the scale matrix diag(σ), ``[..., d]``, non-zero: the
+            covariance is diag(σ²), so a negative entry is read as its absolute value (a
+            scale matrix's square root has either sign), by every method and KL.
         validate_args: check the parameter constraints (one host round trip).
+
+    Domain: a finite ``loc`` and a finite, non-zero ``scale_diag``; elsewhere every method
+    and every KL gives NaN.
 
     ``sample`` is reparameterized (μ + σ·ε).
 
@@ -34,7 +39,8 @@ class MultivariateNormalDiag(Distribution):
 
     loc: jax.Array
     scale_diag: jax.Array
-    arg_constraints = {"loc": "real", "scale_diag": "positive"}
+    arg_constraints = {"loc": "real", "scale_diag": "nonzero"}
+    _readings = {"scale_diag": jnp.abs}
     reparameterized = True
 
     def __init__(self, loc: ArrayLike, scale_diag: ArrayLike, *, validate_args: bool = False):

@@ -21,8 +21,9 @@ class Uniform(Distribution):
     Args:
         low: lower end, real.
         high: upper end, > low, broadcasting against ``low``.
-        validate_args: check that both ends are finite (one host round trip); low < high is
-            assumed.
+        validate_args: check that both ends are finite and low < high (one host round trip).
+
+    Domain: finite ends with low < high; elsewhere every method and every KL gives NaN.
 
     ``sample`` is reparameterized (low + (high − low)·U).
 
@@ -38,7 +39,11 @@ class Uniform(Distribution):
     low: jax.Array
     high: jax.Array
     arg_constraints = {"low": "real", "high": "real"}
+    _relation_message = "`low` must be less than `high`"
     reparameterized = True
+
+    def _relations(self) -> jax.Array:
+        return jnp.asarray(self.low) < jnp.asarray(self.high)
 
     @property
     def support(self) -> Support:

@@ -17,9 +17,9 @@ from jax.scipy.special import digamma, gammaln
 from jax.typing import ArrayLike
 
 from .. import checks
-from .._factor import cholesky, tril_inverse, tril_solve
+from .._factor import cholesky, positive_diagonal, tril_inverse, tril_solve
 from .._math import LN2, LOG_PI
-from ._base import Distribution, promote_params
+from ._base import Distribution, matrix_constraints, matrix_in_domain, promote_params
 
 __all__ = ["Wishart"]
 
@@ -77,10 +77,16 @@ class Wishart(Distribution):
         concentration: n > d − 1, shape ``batch``.
         scale_matrix: V, symmetric positive definite ``[..., d, d]``.
         rate_matrix: V⁻¹, symmetric positive definite ``[..., d, d]``.
-        scale_tril: the lower Cholesky factor L of V (positive diagonal) ``[..., d, d]``.
+        scale_tril: a lower-triangular square root L of V = L·Lᵀ ``[..., d, d]``: the upper
+            triangle is ignored, and a negative diagonal entry is read as the same V (the
+            column negated: the Cholesky factor).
         validate_args: check n > d − 1 and that the matrix is positive definite (or, for
-            ``scale_tril``, lower triangular with a positive diagonal): one Cholesky
-            factorization and one host round trip.
+            ``scale_tril``, has no zero on its diagonal): one Cholesky factorization and one
+            host round trip.
+
+    Domain: outside it (n not finite or ≤ d − 1; a matrix not symmetric to rounding or not
+    positive definite; a ``scale_tril`` with a zero on its diagonal or a non-finite entry)
+    every method and every KL gives NaN.
 
     ``batch_shape`` broadcasts the shape of ``concentration`` with the matrix shape less
     its last two axes; ``event_shape`` is (d, d). ``sample`` uses the Bartlett
@@ -103,6 +109,8 @@ class Wishart(Distribution):
     _scale_matrix: jax.Array | None
     _rate_matrix: jax.Array | None
     _scale_tril: jax.Array | None
+    arg_constraints = {"concentration": "real", **matrix_constraints("_scale_matrix", "_rate_matrix", "_scale_tril")}
+    _readings = {"_scale_tril": positive_diagonal}
     reparameterized = True
 
     def __init__(
@@ -134,27 +142,16 @@ class Wishart(Distribution):
         self._set(concentration=n, _scale_matrix=sm, _rate_matrix=rm, _scale_tril=st)
         self._validate(validate_args)
 
-    def _validate(self, validate_args: bool) -> None:
-        if not validate_args:
-            return
-        d = self.event_shape[0]
-        n = jnp.asarray(self.concentration)
-        flags = [~jnp.all((n > d - 1) & jnp.isfinite(n))]
-        messages = [f"Wishart: `concentration` must be finite and > d − 1 = {d - 1}"]
-        if self._scale_tril is not None:
-            t = self._scale_tril
-            diag = jnp.diagonal(t, axis1=-2, axis2=-1)
-            ok = jnp.all(jnp.triu(t, 1) == 0) & jnp.all(diag > 0) & jnp.all(jnp.isfinite(t))
-            flags.append(~ok)
-            messages.append("Wishart: `scale_tril` must be lower triangular with a positive diagonal")
-        else:
-            name = "scale_matrix" if self._scale_matrix is not None else "rate_matrix"
-            m = getattr(self, "_" + name)
-            sym = jnp.all(jnp.abs(m - jnp.swapaxes(m, -1, -2)) <= 64 * jnp.finfo(m.dtype).eps * jnp.abs(m).max())
-            ok = sym & jnp.all(jnp.isfinite(cholesky(m.astype(self.dtype))))
-            flags.append(~ok)
-            messages.append(f"Wishart: `{name}` must be symmetric positive definite")
-        jax.debug.callback(checks.raise_if, jnp.stack(flags), tuple(messages))
+    def _relations(self) -> jax.Array:
+        return jnp.asarray(self.concentration) > self.event_shape[0] - 1
+
+    @property
+    def _relation_message(self) -> str:  # type: ignore[override]
+        return f"`concentration` must be > d − 1 = {self.event_shape[0] - 1}"
+
+    def in_domain(self) -> jax.Array:
+        ok = checks.constraint_holds("real", jnp.asarray(self.concentration)) & self._relations()
+        return ok & matrix_in_domain(self.parameterization, self.stored_matrix(), lambda: self.scale_tril)
 
     def __repr__(self) -> str:
         out = Distribution.__repr__(self)

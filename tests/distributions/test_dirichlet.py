@@ -18,6 +18,7 @@ from jaxkl.registry import kl_divergence
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 GROUP = "multivariate"
 FAMILY = Dirichlet
+DOMAIN_POINTS = [{"concentration": np.array([0.7, 2.0, 3.5])}]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

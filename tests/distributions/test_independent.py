@@ -23,6 +23,17 @@ GROUP = "gaussian"
 FAMILY = Independent
 
 
+def _independent(base):
+    """A batch of base distributions (one parameter row per batch entry) as Independent
+    normals of event size 3, the size of the Gaussian families' domain points."""
+    return Independent(jax.tree.map(lambda v: jnp.broadcast_to(v[:, None], (v.shape[0], 3)), base), 1)
+
+
+# (base family, wrapper): tests/test_domain.py wraps a batch of the base family's valid and
+# out-of-domain points
+DOMAIN_WRAPS = [(Normal, _independent)]
+
+
 def test_log_prob_entropy_sample(rng):
     loc, scale = rng.normal(size=(2, 3)), rng.uniform(0.5, 2, (2, 3))
     d = Independent(Normal(loc, scale), 1)

@@ -14,6 +14,13 @@ from jaxkl.registry import kl_divergence
 pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
 GROUP = "gaussian"
 FAMILY = LowRankMultivariateNormal
+DOMAIN_POINTS = [
+    {
+        "loc": np.array([0.5, -1.0, 2.0]),
+        "cov_factor": np.array([[0.5, 0.1], [-0.3, 0.4], [0.2, 0.2]]),
+        "cov_diag": np.array([1.5, 0.7, 2.0]),
+    }
+]
 
 
 def test_kl_large_batch_chunked_path_matches():

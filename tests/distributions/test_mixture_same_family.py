@@ -16,6 +16,20 @@ GROUP = "multivariate"
 FAMILY = MixtureSameFamily
 
 
+def _of_components(base):
+    """Each row of base Normals as the two components of a mixture."""
+    comps = jax.tree.map(lambda v: jnp.broadcast_to(v[:, None], (v.shape[0], 2)), base)
+    return MixtureSameFamily(Categorical(probs=jnp.array([0.3, 0.7])), comps)
+
+
+def _of_weights(mixing):
+    """Each row of a Categorical as the weights of four Normal components."""
+    return MixtureSameFamily(mixing, Normal(jnp.array([-1.0, 0.0, 1.0, 2.0]), 1.0))
+
+
+DOMAIN_WRAPS = [(Normal, _of_components), (Categorical, _of_weights)]
+
+
 def _np_mixture_logpdf(w, comps, x):
     lp = np.stack([c.logpdf(x) for c in comps], axis=-1)
     return logsumexp(lp + np.log(w), axis=-1)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 from scipy import stats
-from tables import METHOD_RTOL, rel_errors, round_trip
+from tables import METHOD_RTOL, on_simplex, rel_errors, round_trip
 
 from jaxkl.distributions import Multinomial
 from jaxkl.registry import kl_divergence
@@ -18,6 +18,10 @@ from jaxkl.registry import kl_divergence
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 GROUP = "multivariate"
 FAMILY = Multinomial
+DOMAIN_POINTS = [
+    {"total_count": 5.0, "probs": np.array([0.2, 0.3, 0.5])},
+    {"total_count": 5.0, "logits": np.array([0.1, -1.0, 2.0])},
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -136,7 +140,13 @@ def test_kl_support_and_shapes():
 def test_kl_grads():
     p = jnp.array([0.2, 0.3, 0.5])
     q = jnp.array([0.1, 0.6, 0.3])
-    check_grads(lambda x, y: kl_divergence(Multinomial(5, probs=x), Multinomial(5, probs=y)), (p, q), 1, modes=["rev"])
+    # probabilities along the simplex (the sum kept at 1: the domain)
+    check_grads(
+        lambda x, y: kl_divergence(Multinomial(5, probs=on_simplex(x)), Multinomial(5, probs=on_simplex(y))),
+        (p, q),
+        1,
+        modes=["rev"],
+    )
     la, lb = jnp.log(p), jnp.log(q)
     check_grads(
         lambda x, y: kl_divergence(Multinomial(5, logits=x), Multinomial(5, logits=y)), (la, lb), 1, modes=["rev"]

@@ -4,6 +4,7 @@ tests/test_kl_gaussian.py (every Gaussian pair against 50-digit mpmath, gradient
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from jaxkl.distributions import MultivariateNormalDiag
@@ -11,3 +12,6 @@ from jaxkl.distributions import MultivariateNormalDiag
 pytestmark = pytest.mark.smoke  # also run on the lowest supported jax (.ci/run)
 GROUP = "gaussian"
 FAMILY = MultivariateNormalDiag
+DOMAIN_POINTS = [{"loc": np.array([0.5, -1.0, 2.0]), "scale_diag": np.array([1.5, 0.7, 2.0])}]
+# the covariance is diag(σ²): a negative σ is read as |σ|
+DOMAIN_READINGS = {"scale_diag": lambda s: np.asarray(s, np.float64) * np.array([-1.0, 1.0, -1.0])}

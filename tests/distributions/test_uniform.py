@@ -24,6 +24,7 @@ def scipy_uniform(low, high):
 
 
 CASE = Case(lambda rng: {"low": float(rng.uniform(-1.0, 0.0)), "high": float(rng.uniform(0.5, 2.0))}, scipy_uniform)
+DOMAIN_RELATIONS = [{"low": 1.0, "high": 0.5}, {"low": 0.5, "high": 0.5}]  # low < high
 
 
 def xlogx(x):

@@ -16,9 +16,21 @@ from jaxkl.distributions import Wishart
 from jaxkl.distributions.wishart import multigammaln
 from jaxkl.registry import kl_divergence, registered_pairs
 
+from .test_multivariate_normal import other_root
+
 pytestmark = pytest.mark.usefixtures("mpmath_50_digits")  # references at 50 digits
 GROUP = "multivariate"
 FAMILY = Wishart
+
+_V = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]])
+DOMAIN_POINTS = [
+    {"concentration": 4.5, "scale_matrix": _V},
+    {"concentration": 4.5, "rate_matrix": np.linalg.inv(_V)},
+    {"concentration": 4.5, "scale_tril": np.linalg.cholesky(_V)},
+]
+DOMAIN_RELATIONS = [{"concentration": 1.5}]  # n ≤ d − 1 = 2
+
+DOMAIN_READINGS = {"scale_tril": other_root}
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -233,7 +245,15 @@ def test_kl_shapes_grads_errors():
         ("scale_tril", np.linalg.cholesky(v[0]), np.linalg.cholesky(w[0])),
     ]:
         f = jax.jit(lambda n1, a, n2, b, kind=kind: kl_divergence(Wishart(n1, **{kind: a}), Wishart(n2, **{kind: b})))
-        check_grads(f, (3.5, jnp.asarray(m1), 2.5, jnp.asarray(m2)), order=1, modes=["rev"])
+        # a scale or rate matrix is symmetric (its domain): the checks' random directions are
+        # taken through the symmetric part
+        sym = (lambda m: m) if kind == "scale_tril" else (lambda m: 0.5 * (m + m.T))
+        check_grads(
+            lambda n1, a, n2, b, f=f, sym=sym: f(n1, sym(a), n2, sym(b)),
+            (3.5, jnp.asarray(m1), 2.5, jnp.asarray(m2)),
+            order=1,
+            modes=["rev"],
+        )
         g = jax.grad(f, argnums=(0, 1, 2, 3))(3.5, jnp.asarray(m1), 3.5, jnp.asarray(m1))
         assert all(bool(jnp.all(jnp.isfinite(x))) for x in g)
     g = jax.grad(lambda t: kl_divergence(Wishart(3.0, scale_tril=t), Wishart(3.0, scale_tril=tril)))(tril)
