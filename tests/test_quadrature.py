@@ -18,9 +18,12 @@ from jaxkl.distributions import (
     Categorical,
     Cauchy,
     Gamma,
+    HalfCauchy,
     HalfNormal,
+    InverseGamma,
     Laplace,
     Logistic,
+    LogNormal,
     MixtureSameFamily,
     MultivariateNormal,
     Normal,
@@ -28,6 +31,7 @@ from jaxkl.distributions import (
     Poisson,
     StudentT,
     Uniform,
+    Weibull,
 )
 from jaxkl.distributions._base import Distribution
 from jaxkl.quadrature import quadrature_kl
@@ -175,6 +179,22 @@ def _closed_form_batches():
         ),
         "Uniform||Normal": (Uniform(np.array([-1.0, 0.0]), np.array([2.0, 1e-3])), Normal(0.0, np.array([1.0, 3.0]))),
         "Cauchy||Cauchy": (Cauchy(np.array([0.3, 0.0]), np.array([1.2, 1e-3])), Cauchy(-0.5, np.array([0.8, 1.0]))),
+        # the half-line families centre the nodes by their own formulas (HalfCauchy, whose
+        # mean is infinite, had no centre and gave 0)
+        "HalfCauchy||HalfCauchy": (HalfCauchy(np.array([1.0, 1e-3, 50.0])), HalfCauchy(np.array([2.0, 1.0, 0.3]))),
+        "HalfNormal||HalfNormal": (HalfNormal(np.array([1.0, 1e-3, 50.0])), HalfNormal(np.array([2.0, 1.0, 0.3]))),
+        "LogNormal||LogNormal": (
+            LogNormal(np.array([0.0, 3.0, -2.0]), np.array([1.0, 1e-2, 2.0])),
+            LogNormal(np.array([0.5, 3.0, 1.0]), np.array([2.0, 0.5, 0.7])),
+        ),
+        "Weibull||Weibull": (
+            Weibull(np.array([1.0, 3.0, 0.2]), np.array([2.0, 0.7, 5.0])),
+            Weibull(np.array([2.0, 2.5, 0.3]), np.array([1.5, 1.0, 4.0])),
+        ),
+        "InverseGamma||InverseGamma": (
+            InverseGamma(np.array([3.0, 0.8, 50.0]), np.array([2.0, 1.0, 40.0])),
+            InverseGamma(np.array([2.0, 1.5, 45.0]), np.array([1.0, 2.0, 40.0])),
+        ),
     }
 
 
@@ -285,6 +305,7 @@ def test_support_mismatch_is_inf():
     assert np.isfinite(quadrature_kl(HalfNormal(1.0), Normal(0.0, 1.0)))
     np.testing.assert_allclose(quadrature_kl(HalfNormal(1.0), Normal(0.0, 1.0)), np.log(2.0), rtol=1e-12)
     assert np.isinf(quadrature_kl(Cauchy(0.0, 1.0), Normal(0.0, 1.0)))  # E_p[x²] diverges
+    assert np.isinf(quadrature_kl(HalfCauchy(1.0), HalfNormal(2.0)))  # the same on the half-line
     # gradients stay finite on the finite entries
     g = jax.grad(lambda s: jnp.sum(quadrature_kl(Normal(0.0, s), Normal(np.array([0.0, 40.0]), 1.0))))(1e-3)
     assert np.isfinite(g)

@@ -218,7 +218,7 @@ class Beta(Distribution):
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, hi = support
-        if kind == INTERVAL and isinstance(lo, float) and lo == 0.0 and hi == 1.0:
+        if kind == INTERVAL:  # its own support, [0, 1] (or a mixture's of Betas)
             a, b = self.broadcast_params("concentration1", "concentration0")
             return digamma_approx(a) - digamma_approx(b), jnp.sqrt(trigamma_approx(a) + trigamma_approx(b))
         return super().quadrature_centre(support)

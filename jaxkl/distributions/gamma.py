@@ -20,7 +20,7 @@ from jax.typing import ArrayLike
 from .._math import HALF_LOG_2PI
 from .._special import stirling_parts
 from ._base import Distribution, promote_params
-from ._support import LOWER, Support, digamma_approx, trigamma_approx
+from ._support import LOWER, Support
 
 __all__ = ["Gamma"]
 
@@ -78,16 +78,6 @@ class Gamma(Distribution):
     reparameterized = True
 
     support = Support(LOWER, 0.0)
-
-    def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
-        kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
-            dt = self.dtype
-            a = jnp.asarray(self.concentration, dt)
-            b = jnp.asarray(self.rate, dt)
-            a, b = jnp.broadcast_arrays(a, b)
-            return digamma_approx(a) - jnp.log(b), jnp.sqrt(trigamma_approx(a))
-        return super().quadrature_centre(support)
 
     def __init__(self, concentration: ArrayLike, rate: ArrayLike = 1.0, *, validate_args: bool = False):
         concentration, rate = promote_params("Gamma", concentration=concentration, rate=rate)

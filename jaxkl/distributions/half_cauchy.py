@@ -40,7 +40,7 @@ class HalfCauchy(HalfScale):
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+        if kind == LOWER:  # its own support, [0, ∞) (or a mixture's of the family)
             (s,) = self.broadcast_params("scale")
             return jnp.log(s), jnp.full_like(s, 0.5 * math.pi)
         return super().quadrature_centre(support)

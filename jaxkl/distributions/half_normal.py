@@ -41,7 +41,7 @@ class HalfNormal(HalfScale):
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+        if kind == LOWER:  # its own support, [0, ∞) (or a mixture's of the family)
             (s,) = self.broadcast_params("scale")
             # log|Z|: mean (ψ(½) + log 2)/2, sd √(ψ'(½))/2
             return jnp.log(s) - 0.6351814227307392, jnp.full_like(s, 1.1107207345395915)

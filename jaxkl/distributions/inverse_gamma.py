@@ -52,7 +52,7 @@ class InverseGamma(Distribution):
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+        if kind == LOWER:  # its own support, [0, ∞) (or a mixture's of the family)
             a, b = self.broadcast_params("concentration", "rate")
             return jnp.log(b) - digamma_approx(a), jnp.sqrt(trigamma_approx(a))
         return super().quadrature_centre(support)

@@ -43,7 +43,7 @@ class LogNormal(LocScale):
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+        if kind == LOWER:  # its own support, [0, ∞) (or a mixture's of the family)
             loc, scale = self.broadcast_params("loc", "scale")
             return loc, scale
         return Distribution.quadrature_centre(self, support)  # from the moments, not LocScale's (loc, scale)

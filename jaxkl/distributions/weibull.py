@@ -52,7 +52,7 @@ class Weibull(Distribution):
 
     def quadrature_centre(self, support: Support) -> tuple[jax.Array, jax.Array]:
         kind, lo, _ = support
-        if kind == LOWER and isinstance(lo, float) and lo == 0.0:
+        if kind == LOWER:  # its own support, [0, ∞) (or a mixture's of the family)
             lam, k = self.broadcast_params("scale", "concentration")
             return jnp.log(lam) - EULER / k, (math.pi / math.sqrt(6.0)) / k
         return super().quadrature_centre(support)
