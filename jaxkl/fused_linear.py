@@ -21,7 +21,15 @@ from jax.typing import ArrayLike
 
 from ._math import jit_entry, row_dtype
 from .discrete import broadcast_mask
-from .logits.engine import DEFAULT_PLAN, check_temperature, divisor_at_most, normalizers, prepare, use_blocks
+from .logits.engine import (
+    DEFAULT_PLAN,
+    check_temperature,
+    divisor_at_most,
+    normalizers,
+    prepare,
+    row_cotangent,
+    use_blocks,
+)
 from .logits.kl import kl_grads
 
 __all__ = ["fused_linear_kl"]
@@ -75,7 +83,7 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
     cdt, nb, rows, logits = _linear_setup(hidden, weight, t_logits, t_hidden, t_weight, m, inv_t, reverse, chunk)
     kl, stats = out[:, :1], out[:, 1:]
     finite = jnp.isfinite(kl)
-    g = jnp.where(finite & (stats[:, 5:6] > 0), g.astype(cdt)[:, None], 0.0) * inv_t
+    g = row_cotangent(g.astype(cdt)[:, None], kl, stats[:, 5:6]) * inv_t
     kl0 = jnp.where(finite, kl, 0.0)
     student = "a" if reverse else "b"
 
@@ -94,6 +102,11 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
         h = rows(hidden, i)
         dh_i = jnp.matmul(dz.astype(weight.dtype), weight.T, preferred_element_type=cdt)
         dw = dw + jnp.matmul(h.T, dz.astype(h.dtype), preferred_element_type=cdt)
+        # a row with a NaN logit has a NaN cotangent (row_cotangent), which a row of NaN
+        # student logits (a NaN in h) would not pass on through dz: its gradients are NaN
+        nan_g = jnp.isnan(rows(g, i))
+        dh_i = jnp.where(nan_g, jnp.nan, dh_i)
+        dw = jnp.where(jnp.any(nan_g), jnp.nan, dw)
         return lax.dynamic_update_slice_in_dim(dh, dh_i.astype(dh.dtype), i * chunk, 0), dw
 
     dh, dw = lax.fori_loop(0, nb, body, (jnp.zeros(hidden.shape, cdt), jnp.zeros(weight.shape, cdt)))
@@ -143,7 +156,8 @@ def fused_linear_kl(
       reverse: compute KL(student ‖ teacher).
       temperature: T > 0, applied to both logits (a Python number).
       where: optional boolean mask of the token rows ([...]); ``False`` rows give 0 and
-        zero gradient.
+        zero gradient. A row with a NaN logit (a NaN in its hidden state or its teacher
+        logits) gives NaN, and NaN gradients for its hidden state and for ``weight``.
       chunk_rows: rows per chunk; by default about ``2**23`` logits per chunk. Must divide
         the number of rows (the default picks the largest divisor).
 

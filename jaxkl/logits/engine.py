@@ -225,17 +225,22 @@ def normalizers(A, B, with_kl: bool, fused: bool, again=None):
     conditional second sum does not keep the prepared [tokens, vocab] arrays alive.
     """
     ma, mb = row_reduce((A, B), lax.max, fused)
+    nan_row = jnp.isnan(ma) | jnp.isnan(mb)  # a NaN logit (the maxima propagate it)
     ma = jnp.where(jnp.isfinite(ma), ma, 0.0)
     mb = jnp.where(jnp.isfinite(mb), mb, 0.0)
     (za, zb, s_sum, *hm), e0 = _row_sums(A, B, ma, mb, fused, 5 if with_kl else 3)
     za_s = jnp.where(za > 0, za, 1.0)
     zb_s = jnp.where(zb > 0, zb, 1.0)
     S = s_sum / zb_s
-    near = S >= -0.5
+    # The sums read e^{e0} as 1 + e0, e0 the rounding of w0 = ma − mb: exact to rounding for
+    # |e0| ≤ √eps. Rows whose maxima differ by more than ~1/√eps (a logit of 1e10) round w0 by
+    # more, and take the far form, which is exact for any shift.
+    near = (S >= -0.5) & (jnp.abs(e0) <= float(np.sqrt(np.finfo(A.dtype).eps)))
     Sn = jnp.where(near, S, 0.0)
     c_far = e0 + jnp.log(za_s / zb_s)
     c = jnp.where(near, jnp.log1p(Sn), c_far)
-    support = ((za > 0) & (zb > 0)).astype(A.dtype)  # 0: p or q has no entry left
+    # 0: p or q has no entry left; NaN: a row with a NaN logit, whose results are NaN
+    support = jnp.where(nan_row, jnp.nan, ((za > 0) & (zb > 0)).astype(A.dtype))
     stats = (ma, mb, jnp.log(za_s), jnp.log(zb_s), c, support)
     if not with_kl:
         return stats, None
@@ -257,7 +262,14 @@ def normalizers(A, B, with_kl: bool, fused: bool, again=None):
     kl = jnp.where(near, kl_near, M - c_far)
     kl = jnp.where(zb > 0, kl, jnp.inf)
     kl = jnp.where(za > 0, jnp.maximum(kl, 0.0), 0.0)
-    return stats, kl
+    return stats, jnp.where(nan_row, jnp.nan, kl)
+
+
+def row_cotangent(g, kl, support):
+    """The backward passes' per-row cotangent: 0 where the value is infinite or a row has no
+    entries, NaN for a row with a NaN logit (``support`` NaN)."""
+    live = jnp.isfinite(kl) & (support > 0)
+    return jnp.where(jnp.isnan(support), jnp.nan, jnp.where(live, g, 0.0))
 
 
 def log_ratio_and_probs(A, B, stats, form=0, d_form=0):
@@ -275,7 +287,10 @@ def log_ratio_and_probs(A, B, stats, form=0, d_form=0):
     if form == 0:
         p, q = jnp.exp(lp), jnp.exp(lq)
     else:
-        p, q = jnp.exp(lq + ell), jnp.exp(lp - ell)
+        # lq + ℓ loses ulp(|ℓ|) to cancellation: where |ℓ| is large (a logit of −1e9 against
+        # an ordinary one) that is the whole of log p, so the other form is used there
+        near = jnp.abs(ell) <= 1.0
+        p, q = jnp.exp(jnp.where(near, lq + ell, lp)), jnp.exp(jnp.where(near, lp - ell, lq))
     p = jnp.where(A > -jnp.inf, p, 0.0)
     q = jnp.where(B > -jnp.inf, q, 0.0)
     return ell, p, q, both, A > -jnp.inf, B > -jnp.inf

@@ -23,6 +23,7 @@ from .engine import (
     log_ratio_and_probs,
     normalizers,
     prepare,
+    row_cotangent,
     row_pass,
     row_reduce,
     two_pass_grads,
@@ -82,7 +83,7 @@ def _jsd_fwd_core(a, b, m, inv_t, beta, plan):
 
     out = row_pass(a, b, m, inv_t, per_block, plan)
     kpm, kqm, stats = out[0], out[1], out[2:]
-    jsd = jnp.where(stats[5] > 0, beta * kpm + (1.0 - beta) * kqm, 0.0)
+    jsd = jnp.where(stats[5] > 0, beta * kpm + (1.0 - beta) * kqm, stats[5] * 0.0)  # NaN rows: NaN
     return jsd, (kpm, kqm, stats)
 
 
@@ -99,7 +100,7 @@ def _jsd_core_fwd(a, b, m, inv_t, beta, plan):
 def _jsd_core_bwd(inv_t, beta, plan, res, g):
     a, b, m, stats, kpm, kqm = res
     cdt = row_dtype(a.dtype, b.dtype)
-    g = jnp.where(stats[5] > 0, g.astype(cdt), 0.0) * inv_t
+    g = row_cotangent(g.astype(cdt), jnp.zeros_like(stats[5]), stats[5]) * inv_t
     full, rows = [a, b, m], [g, kpm, kqm, *stats]
     dtypes = (a.dtype, b.dtype)
 
@@ -156,7 +157,8 @@ def jsd_logits(
 
     Gradients: ∂/∂a_k = β·p_k(log(p_k/m_k) − KL(p‖m))/T and
     ∂/∂b_k = (1 − β)·q_k(log(q_k/m_k) − KL(q‖m))/T; masked entries get 0. Memory, dtypes,
-    masks and ``temperature`` as in [`kl_logits`][jaxkl.kl_logits].
+    masks, ``temperature``, logits of any magnitude and NaN rows (NaN) as in
+    [`kl_logits`][jaxkl.kl_logits].
 
     Args:
       p_logits: logits of p, event on ``axis``.

@@ -21,6 +21,7 @@ from .engine import (
     log_ratio_and_probs,
     normalizers,
     prepare,
+    row_cotangent,
     row_pass,
     two_pass_grads,
 )
@@ -71,7 +72,7 @@ def _kl_core_bwd(inv_t, plan, res, g):
     a, b, m, stats, kl = res
     cdt = row_dtype(a.dtype, b.dtype)
     finite = jnp.isfinite(kl)
-    g = jnp.where(finite & (stats[5] > 0), g.astype(cdt), 0.0) * inv_t
+    g = row_cotangent(g.astype(cdt), kl, stats[5]) * inv_t
     kl0 = jnp.where(finite, kl, 0.0)
     full, rows = [a, b, m], [g, kl0, *stats]
     dtypes = (a.dtype, b.dtype)
@@ -124,7 +125,11 @@ def kl_logits(
     Masking: an entry whose logit is ``-inf`` has probability 0: ``-inf`` in ``p_logits``
     contributes nothing, ``-inf`` in ``q_logits`` where p has mass gives +inf.
     ``where=False`` removes the entry from *both* softmaxes; a row with no entry left
-    (e.g. ``where=mask[:, None]`` for ignored tokens) gives 0 and gradient 0.
+    (e.g. ``where=mask[:, None]`` for ignored tokens) gives 0 and gradient 0. Finite
+    logits may lie anywhere in the float range (additive masks of −1e9 or the dtype's most
+    negative number, single logits of ±1e10): values and gradients keep the accuracy above.
+    A NaN logit (outside ``where``) makes its row NaN, value and gradients, as does a
+    +inf logit (as ``log_softmax``); the other rows are unaffected.
 
     Gradients (reverse mode only: ``jax.jvp``/``jacfwd`` are not supported):
     ∂/∂a_k = p_k(ℓ_k − KL)/T and ∂/∂b_k = (q_k − p_k)/T, with ℓ_k = log p_k − log q_k;
