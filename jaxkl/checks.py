@@ -231,10 +231,7 @@ _CONSTRAINTS = {
     # symmetric (to the rounding of a product A·Aᵀ) and a Cholesky factorization exists
     # (cholesky returns NaN where it fails)
     "positive_definite": (
-        lambda v: (
-            symmetric(v)
-            & jnp.all(jnp.isfinite(cholesky(v.astype(jnp.promote_types(v.dtype, jnp.float32)))), axis=(-2, -1))
-        ),
+        lambda v: symmetric(v) & jnp.all(jnp.isfinite(cholesky(_at_least_float32(v))), axis=(-2, -1)),
         2,
         "a symmetric positive-definite matrix",
     ),

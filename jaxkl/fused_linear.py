@@ -83,7 +83,7 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
     cdt, nb, rows, logits = _linear_setup(hidden, weight, t_logits, t_hidden, t_weight, m, inv_t, reverse, chunk)
     kl, stats = out[:, :1], out[:, 1:]
     finite = jnp.isfinite(kl)
-    g = row_cotangent(g.astype(cdt)[:, None], kl, stats[:, 5:6]) * inv_t
+    g = row_cotangent(g.astype(cdt)[:, None], stats[:, 5:6], kl) * inv_t
     kl0 = jnp.where(finite, kl, 0.0)
     student = "a" if reverse else "b"
 
@@ -103,13 +103,13 @@ def _linear_kl_bwd(inv_t, reverse, chunk, res, g):
         dh_i = jnp.matmul(dz.astype(weight.dtype), weight.T, preferred_element_type=cdt)
         dw = dw + jnp.matmul(h.T, dz.astype(h.dtype), preferred_element_type=cdt)
         # a row with a NaN logit has a NaN cotangent (row_cotangent), which a row of NaN
-        # student logits (a NaN in h) would not pass on through dz: its gradients are NaN
-        nan_g = jnp.isnan(rows(g, i))
-        dh_i = jnp.where(nan_g, jnp.nan, dh_i)
-        dw = jnp.where(jnp.any(nan_g), jnp.nan, dw)
+        # student logits (a NaN in h) would not pass on through dz: its dh is NaN (and dW,
+        # once, after the loop)
+        dh_i = jnp.where(jnp.isnan(rows(g, i)), jnp.nan, dh_i)
         return lax.dynamic_update_slice_in_dim(dh, dh_i.astype(dh.dtype), i * chunk, 0), dw
 
     dh, dw = lax.fori_loop(0, nb, body, (jnp.zeros(hidden.shape, cdt), jnp.zeros(weight.shape, cdt)))
+    dw = jnp.where(jnp.any(jnp.isnan(g)), jnp.nan, dw)
     return dh.astype(hidden.dtype), dw.astype(weight.dtype), None, None, None, None
 
 

@@ -225,13 +225,16 @@ PAIRS = [(P, Q) for P, Q in _pairs() if _event_shape(P) == _event_shape(Q)]
 kl_jit = jax.jit(jaxkl.kl_divergence)
 
 
+def _case_keys(cls) -> set | None:
+    return set(CASES[cls].params(np.random.default_rng(0))) if cls in CASES else None
+
+
 def _kl_rows(P, Q, p_rows: list[dict], q_rows: list[dict]) -> np.ndarray:
     """KL of row-wise stacked points: through the registry table's compiled programs where
     both families have a case (``kits``), else one compiled call."""
     pb, qb = stack(p_rows), stack(q_rows)
-    if P in CASES and Q in CASES and set(pb) == set(CASES[P].params(np.random.default_rng(0))):
-        if set(qb) == set(CASES[Q].params(np.random.default_rng(0))):
-            return np.asarray(call_rows(P, Q, pb, qb)[0])
+    if _case_keys(P) == set(pb) and _case_keys(Q) == set(qb):  # the registry table's parameterization
+        return np.asarray(call_rows(P, Q, pb, qb)[0])
     return np.asarray(kl_jit(_wrapped(P, pb), _wrapped(Q, qb)))
 
 

@@ -32,7 +32,6 @@ __all__ = [
     "check_one_of",
     "is_integer",
     "matrix_constraints",
-    "matrix_in_domain",
     "nan_outside_domain",
     "promote_params",
     "real_dtype",
@@ -298,8 +297,17 @@ class Distribution:
         for name, constraint in self.arg_constraints.items():
             v = getattr(self, name)
             if v is not None:
-                ok = ok & checks.constraint_holds(constraint, jnp.asarray(v), self._param_event_ndims(name))
+                ok = ok & self._constraint_holds(name, constraint, jnp.asarray(v))
         return ok
+
+    def _constraint_holds(self, name: str, constraint: str, v: jax.Array) -> jax.Array:
+        """One parameter's flags for ``in_domain``. A symmetric positive-definite matrix of a
+        family with a ``scale_tril`` property is positive definite where that factor (the one
+        the formulas compute, so a compiled method factorizes once) is finite."""
+        if constraint == "positive_definite" and isinstance(getattr(type(self), "scale_tril", None), property):
+            factor = cast(Any, self).scale_tril
+            return checks.symmetric(v) & jnp.all(jnp.isfinite(factor), axis=(-2, -1))
+        return checks.constraint_holds(constraint, v, self._param_event_ndims(name))
 
     def _relations(self) -> jax.Array:
         """Constraints between parameters (``low < high``), one flag per batch entry; a family
@@ -519,16 +527,6 @@ def matrix_constraints(matrix: str, inverse: str, tril: str) -> dict[str, str]:
     """``arg_constraints`` of a matrix given as itself, its inverse or a triangular square
     root (exactly one of the three fields is set)."""
     return {matrix: "positive_definite", inverse: "positive_definite", tril: "nonsingular_tril"}
-
-
-def matrix_in_domain(parameterization: str, given: jax.Array, factor: Callable[[], jax.Array]) -> jax.Array:
-    """Where a matrix parameter lies in its domain, one flag per matrix: a ``scale_tril``
-    with no zero on its diagonal (``nonsingular_tril``), or a symmetric matrix whose Cholesky
-    factor ``factor()`` exists. ``factor`` is the one the formulas compute, so a compiled
-    method factorizes once."""
-    if parameterization == "scale_tril":
-        return checks.constraint_holds("nonsingular_tril", given, 2)
-    return checks.symmetric(given) & jnp.all(jnp.isfinite(factor()), axis=(-2, -1))
 
 
 def value_array(d: Distribution, x: ArrayLike) -> jax.Array:

@@ -3,7 +3,9 @@ with OneHotCategorical and Multinomial.
 
 Both take exactly one of ``probs`` or ``logits`` along the last axis (every leading axis
 is a batch axis) and store the one they were given; the other is a derived property.
-``probs`` are used as given (they should sum to 1; ``validate_args=True`` checks it);
+``probs`` are used as given: they must sum to 1 within ``checks.probability_tolerance``
+(farther from 1 they are outside the domain and every method gives NaN;
+``validate_args=True`` raises);
 ``logits`` are unnormalized log-probabilities, ``-inf`` marking an impossible category.
 The two classes are separate (neither subclasses the other), so a KL between a
 Categorical and a OneHotCategorical, whose values live in different spaces, is not

@@ -15,10 +15,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .. import checks
 from .._factor import cholesky, positive_diagonal, tril_inverse, tril_solve
 from .._math import LOG_2PI
-from ._base import Distribution, matrix_constraints, matrix_in_domain, promote_params
+from ._base import Distribution, matrix_constraints, promote_params
 
 __all__ = ["MultivariateNormal"]
 
@@ -157,12 +156,6 @@ class MultivariateNormal(Distribution):
     @property
     def event_shape(self) -> tuple[int, ...]:
         return (self.loc.shape[-1],)
-
-    def in_domain(self) -> jax.Array:
-        given = cast(jax.Array, getattr(self, "_" + self.parameterization))
-        return checks.constraint_holds("real", self.loc, 1) & matrix_in_domain(
-            self.parameterization, given, lambda: self.scale_tril
-        )
 
     @property
     def parameterization(self) -> str:

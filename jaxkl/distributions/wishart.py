@@ -16,10 +16,9 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
 from jax.typing import ArrayLike
 
-from .. import checks
 from .._factor import cholesky, positive_diagonal, tril_inverse, tril_solve
 from .._math import LN2, LOG_PI
-from ._base import Distribution, matrix_constraints, matrix_in_domain, promote_params
+from ._base import Distribution, matrix_constraints, promote_params
 
 __all__ = ["Wishart"]
 
@@ -148,10 +147,6 @@ class Wishart(Distribution):
     @property
     def _relation_message(self) -> str:  # type: ignore[override]
         return f"`concentration` must be > d − 1 = {self.event_shape[0] - 1}"
-
-    def in_domain(self) -> jax.Array:
-        ok = checks.constraint_holds("real", jnp.asarray(self.concentration)) & self._relations()
-        return ok & matrix_in_domain(self.parameterization, self.stored_matrix(), lambda: self.scale_tril)
 
     def __repr__(self) -> str:
         out = Distribution.__repr__(self)

@@ -265,10 +265,10 @@ def normalizers(A, B, with_kl: bool, fused: bool, again=None):
     return stats, jnp.where(nan_row, jnp.nan, kl)
 
 
-def row_cotangent(g, kl, support):
-    """The backward passes' per-row cotangent: 0 where the value is infinite or a row has no
-    entries, NaN for a row with a NaN logit (``support`` NaN)."""
-    live = jnp.isfinite(kl) & (support > 0)
+def row_cotangent(g, support, value=None):
+    """The backward passes' per-row cotangent: 0 where a row has no entries (or its
+    ``value`` is infinite), NaN for a row with a NaN logit (``support`` NaN)."""
+    live = support > 0 if value is None else jnp.isfinite(value) & (support > 0)
     return jnp.where(jnp.isnan(support), jnp.nan, jnp.where(live, g, 0.0))
 
 

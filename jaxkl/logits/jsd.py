@@ -83,7 +83,8 @@ def _jsd_fwd_core(a, b, m, inv_t, beta, plan):
 
     out = row_pass(a, b, m, inv_t, per_block, plan)
     kpm, kqm, stats = out[0], out[1], out[2:]
-    jsd = jnp.where(stats[5] > 0, beta * kpm + (1.0 - beta) * kqm, stats[5] * 0.0)  # NaN rows: NaN
+    jsd = jnp.where(stats[5] > 0, beta * kpm + (1.0 - beta) * kqm, 0.0)
+    jsd = jnp.where(jnp.isnan(stats[5]), jnp.nan, jsd)  # a row with a NaN logit
     return jsd, (kpm, kqm, stats)
 
 
@@ -100,7 +101,7 @@ def _jsd_core_fwd(a, b, m, inv_t, beta, plan):
 def _jsd_core_bwd(inv_t, beta, plan, res, g):
     a, b, m, stats, kpm, kqm = res
     cdt = row_dtype(a.dtype, b.dtype)
-    g = row_cotangent(g.astype(cdt), jnp.zeros_like(stats[5]), stats[5]) * inv_t
+    g = row_cotangent(g.astype(cdt), stats[5]) * inv_t
     full, rows = [a, b, m], [g, kpm, kqm, *stats]
     dtypes = (a.dtype, b.dtype)
 

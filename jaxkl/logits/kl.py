@@ -72,7 +72,7 @@ def _kl_core_bwd(inv_t, plan, res, g):
     a, b, m, stats, kl = res
     cdt = row_dtype(a.dtype, b.dtype)
     finite = jnp.isfinite(kl)
-    g = row_cotangent(g.astype(cdt), kl, stats[5]) * inv_t
+    g = row_cotangent(g.astype(cdt), stats[5], kl) * inv_t
     kl0 = jnp.where(finite, kl, 0.0)
     full, rows = [a, b, m], [g, kl0, *stats]
     dtypes = (a.dtype, b.dtype)
